@@ -1,0 +1,138 @@
+/** Payload of the per-key events. Carries the key's name, never its value. */
+export interface KeyEvent<N extends string = string> {
+  readonly name: N
+}
+
+/**
+ * Why an `error` event was emitted. None of them throws from the store:
+ * - `tampered`: a share or the sealed state failed authentication (or the share in
+ *   `window.name` was rewritten by another site): the keys were dropped.
+ * - `corrupt`: the sealed state in `sessionStorage` is not something this library wrote.
+ * - `missing-share`: a sealed state was found but its `window.name` share was gone.
+ * - `unsupported-version`: sealed by another format version of this library.
+ * - `storage-unavailable`: `sessionStorage` cannot be used (sandboxed frame, storage
+ *   disabled): the store works in memory only and will not survive a reload.
+ * - `quota`: `sessionStorage` is full: the keys will not survive this reload.
+ * - `listener`: a listener or callback threw; `event` says which.
+ */
+export type ErrorReason =
+  | 'tampered'
+  | 'corrupt'
+  | 'missing-share'
+  | 'unsupported-version'
+  | 'storage-unavailable'
+  | 'quota'
+  | 'listener'
+
+/** Payload of the `error` event. `error` is the thrown value, when there was one. */
+export interface ErrorEvent {
+  readonly reason: ErrorReason
+  readonly error?: unknown
+  readonly event?: string
+}
+
+/** Payload of `restored`: keys brought back from the sealed state, and keys that expired meanwhile. */
+export interface RestoredEvent {
+  readonly count: number
+  readonly expired: number
+}
+
+/** Payload of `persisted`: how many keys were sealed into `sessionStorage`. */
+export interface PersistedEvent {
+  readonly count: number
+}
+
+/** Every event a store emits, with its payload. */
+export interface KeystoreEvents<N extends string = string> {
+  created: KeyEvent<N>
+  read: KeyEvent<N>
+  updated: KeyEvent<N>
+  deleted: KeyEvent<N>
+  expired: KeyEvent<N>
+  error: ErrorEvent
+  restored: RestoredEvent
+  persisted: PersistedEvent
+}
+
+/** A listener for event `E` of a store whose key names are `N`. */
+export type Listener<N extends string, E extends keyof KeystoreEvents> = (
+  payload: KeystoreEvents<N>[E],
+) => void
+
+type AnyListener = (payload: never) => void
+
+const EVENTS: readonly (keyof KeystoreEvents)[] = [
+  'created',
+  'read',
+  'updated',
+  'deleted',
+  'expired',
+  'error',
+  'restored',
+  'persisted',
+]
+
+/** Throws a TypeError unless `event` is one of the store's events. */
+export function assertEvent(event: unknown): asserts event is keyof KeystoreEvents {
+  if (!EVENTS.includes(event as keyof KeystoreEvents)) {
+    throw new TypeError(`event must be one of ${EVENTS.join(', ')}; got ${describe(event)}`)
+  }
+}
+
+/** Names a bad argument for an error message without echoing it (it may be a secret). */
+export function describe(value: unknown): string {
+  if (value === null) return 'null'
+  if (typeof value === 'string') return `a string of length ${value.length}`
+  if (typeof value === 'object') return `an instance of ${value.constructor?.name ?? 'Object'}`
+  if (typeof value === 'number') return Number.isNaN(value) ? 'NaN' : `the number ${value}`
+  return typeof value
+}
+
+/**
+ * A small typed emitter. Listener arrays are replaced, never mutated, so a listener
+ * that subscribes or unsubscribes while an event is delivered affects only later events.
+ */
+export class Emitter {
+  readonly #listeners = new Map<string, AnyListener[]>()
+
+  has(event: string): boolean {
+    return this.#listeners.has(event)
+  }
+
+  on(event: string, listener: AnyListener): void {
+    this.#listeners.set(event, [...(this.#listeners.get(event) ?? []), listener])
+  }
+
+  off(event: string, listener: AnyListener): void {
+    const left = this.#listeners.get(event)?.filter((l) => l !== listener)
+    if (left?.length) this.#listeners.set(event, left)
+    else this.#listeners.delete(event)
+  }
+
+  clear(): void {
+    this.#listeners.clear()
+  }
+
+  emit(event: string, payload: unknown): void {
+    const listeners = this.#listeners.get(event)
+    if (listeners) for (const listener of listeners) this.call(event, listener, payload)
+  }
+
+  /**
+   * Calls a listener or callback so that a throw never interrupts the store's operation
+   * nor the other listeners: the throw goes to the `error` listeners, or to
+   * `console.error` when there are none (or when an `error` listener throws itself).
+   */
+  call(event: string, fn: (...args: never[]) => void, ...args: unknown[]): void {
+    try {
+      // A plain call: listeners get `this === undefined`, never the store.
+      ;(fn as (...a: unknown[]) => void)(...args)
+    } catch (error) {
+      if (event !== 'error' && this.has('error')) {
+        this.emit('error', { reason: 'listener', event, error } satisfies ErrorEvent)
+      } else {
+        console.error(`tab-keystore: a "${event}" listener threw`, error)
+      }
+    }
+  }
+}

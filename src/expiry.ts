@@ -1,0 +1,51 @@
+/**
+ * `setTimeout` stores its delay as a signed 32-bit integer: anything above 2^31-1 ms
+ * (24.8 days) fires at once in Chromium and in Node. Longer expiries are reached in
+ * steps of at most this size.
+ */
+export const MAX_TIMER_DELAY: number = 2 ** 31 - 1
+
+type Timer = ReturnType<typeof setTimeout>
+
+/**
+ * One timer per key name, firing `onDue(name)` once `Date.now()` has reached the expiry.
+ * Timers are only a convenience that makes `expired` events arrive on time: browsers
+ * throttle them in background tabs and they stall while the machine sleeps, so the
+ * store also compares the absolute time on every read.
+ */
+export class ExpiryTimers {
+  readonly #timers = new Map<string, Timer>()
+  readonly #onDue: (name: string) => void
+
+  constructor(onDue: (name: string) => void) {
+    this.#onDue = onDue
+  }
+
+  arm(name: string, expiresAt: number): void {
+    this.disarm(name)
+    if (expiresAt === Infinity) return
+    const delay = Math.min(Math.max(expiresAt - Date.now(), 0), MAX_TIMER_DELAY)
+    const timer = setTimeout(() => {
+      this.#timers.delete(name)
+      // A timer can also fire a little early against the wall clock: wait for the rest.
+      if (Date.now() >= expiresAt) this.#onDue(name)
+      else this.arm(name, expiresAt)
+    }, delay)
+    // Node: a pending expiry must not keep the process alive. Browsers return a number.
+    ;(timer as { unref?: () => void }).unref?.()
+    this.#timers.set(name, timer)
+  }
+
+  disarm(name: string): void {
+    const timer = this.#timers.get(name)
+    if (timer !== undefined) {
+      clearTimeout(timer)
+      this.#timers.delete(name)
+    }
+  }
+
+  disarmAll(): void {
+    for (const timer of this.#timers.values()) clearTimeout(timer)
+    this.#timers.clear()
+  }
+}

@@ -1,0 +1,442 @@
+import { type Entry, type Value, copy, decodeEntries, encodeEntries, isBytes, sameValue, wipe } from './encoding'
+import { Emitter, type ErrorReason, type KeystoreEvents, type Listener, assertEvent, describe } from './events'
+import { ExpiryTimers } from './expiry'
+import { type TabLink, linkTab } from './lifecycle'
+
+/**
+ * What a store holds: a union of key names (string values, as in `session-keystore`),
+ * or a record from key name to value type.
+ *
+ * @example
+ * new SessionKeystore<'masterKey' | 'token'>()                       // string values
+ * new SessionKeystore<{ masterKey: Uint8Array; token: string }>()    // typed per key
+ */
+export type Schema = string | { readonly [name: string]: Value }
+
+/**
+ * The key names of a schema.
+ *
+ * @example
+ * type N = KeyName<{ masterKey: Uint8Array }> // 'masterKey'
+ */
+export type KeyName<S extends Schema> = S extends string ? S : Extract<keyof S, string>
+
+/**
+ * The value type stored under key `K` of schema `S`.
+ *
+ * @example
+ * type V = ValueOf<{ masterKey: Uint8Array }, 'masterKey'> // Uint8Array
+ */
+export type ValueOf<S extends Schema, K extends KeyName<S>> = [S] extends [string]
+  ? string
+  : K extends keyof S
+    ? S[K]
+    : never
+
+/**
+ * Options of `new SessionKeystore()`. The callbacks are those of `session-keystore`;
+ * `callStack` is captured (an `Error().stack`) only when the callback is given.
+ *
+ * @example
+ * const options: SessionKeystoreOptions<'token'> = { name: 'app', onExpired: (name) => lock(name) }
+ */
+export interface SessionKeystoreOptions<N extends string = string> {
+  /** Namespace of the store, `'default'` unless given. Stores with different names coexist. */
+  name?: string
+  /** Every successful read (`get`). */
+  onAccess?: (name: N, callStack: string) => void
+  /** A value was created, replaced or deleted. */
+  onChanged?: (name: N, callStack: string) => void
+  /** A value expired. */
+  onExpired?: (name: N) => void
+}
+
+type KeyEventName = 'created' | 'read' | 'updated' | 'deleted' | 'expired'
+
+/** Names of the stores tied to this page's tab: two of them would overwrite each other's sealed state. */
+const linked = /* @__PURE__ */ new Set<string>()
+
+function assertName(name: unknown): asserts name is string {
+  if (typeof name !== 'string') throw new TypeError(`name must be a string; got ${describe(name)}`)
+}
+
+function toExpiry(expiresAt: unknown): number {
+  if (expiresAt === undefined) return Infinity
+  const ms = expiresAt instanceof Date ? expiresAt.getTime() : expiresAt
+  if (typeof ms !== 'number') {
+    throw new TypeError(`expiresAt must be a Date or epoch milliseconds; got ${describe(expiresAt)}`)
+  }
+  if (!Number.isFinite(ms)) {
+    throw new RangeError(
+      `expiresAt must be a valid Date or finite epoch milliseconds (omit it for no expiry); got ${
+        expiresAt instanceof Date ? 'an invalid Date' : describe(ms)
+      }`,
+    )
+  }
+  return ms
+}
+
+/**
+ * Secret keys held in memory, surviving reloads and same-tab navigations (sealed across
+ * them under a key split between `window.name` and `sessionStorage`), gone when the tab
+ * closes. Outside a browser window (Node, SSR, Web Workers) it is a memory-only store.
+ *
+ * @example
+ * import { SessionKeystore } from 'tab-keystore'
+ *
+ * const store = new SessionKeystore<{ masterKey: Uint8Array; token: string }>({ name: 'app' })
+ * store.set('masterKey', key)                          // kept until the tab closes
+ * store.set('token', token, Date.now() + 15 * 60_000)  // or until it expires
+ * store.get('masterKey')                               // a copy of the bytes, or null
+ * store.on('expired', ({ name }) => console.log(`${name} expired`))
+ */
+export class SessionKeystore<S extends Schema = Record<string, Value>> {
+  /** The namespace given as `options.name`. */
+  readonly name: string
+  readonly #entries = new Map<string, Entry>()
+  readonly #events = new Emitter()
+  readonly #timers = new ExpiryTimers((name) => this.#expire(name))
+  readonly #onAccess: SessionKeystoreOptions['onAccess']
+  readonly #onChanged: SessionKeystoreOptions['onChanged']
+  readonly #onExpired: SessionKeystoreOptions['onExpired']
+  readonly #tab: TabLink | undefined
+  #destroyed = false
+
+  constructor(options: SessionKeystoreOptions<KeyName<S>> = {}) {
+    if (typeof options !== 'object' || options === null) {
+      throw new TypeError(`options must be an object; got ${describe(options)}`)
+    }
+    const { name = 'default', onAccess, onChanged, onExpired } = options
+    if (typeof name !== 'string' || !name) {
+      throw new TypeError(`options.name must be a non-empty string; got ${describe(name)}`)
+    }
+    for (const [option, fn] of Object.entries({ onAccess, onChanged, onExpired })) {
+      if (fn !== undefined && typeof fn !== 'function') {
+        throw new TypeError(`options.${option} must be a function; got ${describe(fn)}`)
+      }
+    }
+    if (linked.has(name)) {
+      throw new Error(
+        `options.name: a SessionKeystore named "${name}" is already open in this page; destroy() it first or choose another name`,
+      )
+    }
+    this.name = name
+    this.#onAccess = onAccess as SessionKeystoreOptions['onAccess']
+    this.#onChanged = onChanged as SessionKeystoreOptions['onChanged']
+    this.#onExpired = onExpired as SessionKeystoreOptions['onExpired']
+    // What happens while restoring is told after the constructor returns, so that
+    // listeners attached right after `new SessionKeystore()` hear it too.
+    const deferred: (() => void)[] = []
+    let restoring = true
+    const report = (reason: ErrorReason, error?: unknown): void => {
+      const emit = (): void => this.#events.emit('error', error === undefined ? { reason } : { reason, error })
+      if (restoring) deferred.push(emit)
+      else emit()
+    }
+    this.#tab = linkTab(name, {
+      encode: () => encodeEntries(this.#liveEntries()),
+      clearedElsewhere: () => this.#clearEntries(),
+      report,
+      persisted: (count) => this.#events.emit('persisted', { count }),
+    })
+    if (this.#tab) linked.add(name)
+    const restored = this.#tab?.restored
+    if (restored) {
+      try {
+        const now = Date.now()
+        let expired = 0
+        for (const [key, entry] of decodeEntries(restored)) {
+          if (entry.expiresAt > now) {
+            this.#entries.set(key, entry)
+            this.#timers.arm(key, entry.expiresAt)
+          } else {
+            expired++
+            wipe(entry.value)
+            deferred.push(() => this.#emitKey('expired', key))
+          }
+        }
+        const count = this.#entries.size
+        deferred.push(() => this.#events.emit('restored', { count, expired }))
+      } catch (error) {
+        // Authenticated yet unreadable: only a bug or a format change gets here.
+        this.#wipeAll()
+        report('corrupt', error)
+      } finally {
+        restored.fill(0)
+      }
+    }
+    restoring = false
+    if (deferred.length) {
+      queueMicrotask(() => {
+        if (!this.#destroyed) for (const emit of deferred) emit()
+      })
+    }
+  }
+
+  /**
+   * Stores `value` under `name`, replacing what was there. Bytes are copied in.
+   * `expiresAt` (a Date or epoch milliseconds) makes the key disappear at that time;
+   * one already past makes it expire at once (an `expired` event, not `created`).
+   * Setting the value a key already holds emits nothing (its expiry is still updated).
+   *
+   * @example
+   * store.set('token', 'abc', Date.now() + 60_000)
+   */
+  set<K extends KeyName<S>>(name: K, value: ValueOf<S, K>, expiresAt?: Date | number): void {
+    this.#assertAlive()
+    assertName(name)
+    if (typeof value !== 'string' && !isBytes(value)) {
+      throw new TypeError(`value must be a string or a Uint8Array; got ${describe(value)}`)
+    }
+    const until = toExpiry(expiresAt)
+    const old = this.#lookup(name)
+    if (until <= Date.now()) {
+      if (old) this.#remove(name, old)
+      this.#emitKey('expired', name)
+      return
+    }
+    if (old && sameValue(old.value, value)) {
+      old.expiresAt = until
+      this.#timers.arm(name, until)
+      return
+    }
+    if (old) wipe(old.value)
+    this.#entries.set(name, { value: copy(value), expiresAt: until })
+    this.#timers.arm(name, until)
+    this.#emitKey(old ? 'updated' : 'created', name)
+  }
+
+  /**
+   * The value under `name` (bytes as a fresh copy), or `null` when absent or expired.
+   * Emits `read` (and calls `onAccess`) on success.
+   *
+   * @example
+   * const key = store.get('masterKey')
+   * if (key === null) await unlock()
+   */
+  get<K extends KeyName<S>>(name: K): ValueOf<S, K> | null {
+    const entry = this.#lookup(name)
+    if (!entry) return null
+    if (this.#onAccess || this.#events.has('read')) this.#emitKey('read', name)
+    return copy(entry.value) as ValueOf<S, K>
+  }
+
+  /**
+   * Whether `name` holds an unexpired value. Emits no `read` event.
+   *
+   * @example
+   * if (!store.has('masterKey')) showLogin()
+   */
+  has(name: KeyName<S>): boolean {
+    return this.#lookup(name) !== undefined
+  }
+
+  /**
+   * When `name` expires, or `null` when it is absent or never expires.
+   *
+   * @example
+   * store.expiresAt('token')?.toISOString()
+   */
+  expiresAt(name: KeyName<S>): Date | null {
+    const at = this.#lookup(name)?.expiresAt
+    return at === undefined || at === Infinity ? null : new Date(at)
+  }
+
+  /**
+   * Milliseconds until `name` expires: `Infinity` when it never does, `null` when absent.
+   *
+   * @example
+   * const left = store.expiresIn('token') // e.g. 59_000
+   */
+  expiresIn(name: KeyName<S>): number | null {
+    const at = this.#lookup(name)?.expiresAt
+    return at === undefined ? null : at === Infinity ? Infinity : Math.max(at - Date.now(), 0)
+  }
+
+  /**
+   * Names of the unexpired keys, in insertion order.
+   *
+   * @example
+   * for (const name of store.keys()) console.log(name)
+   */
+  keys(): KeyName<S>[] {
+    this.#assertAlive()
+    this.#sweep()
+    return [...this.#entries.keys()] as KeyName<S>[]
+  }
+
+  /**
+   * How many unexpired keys the store holds.
+   *
+   * @example
+   * if (store.size === 0) showLogin()
+   */
+  get size(): number {
+    this.#assertAlive()
+    this.#sweep()
+    return this.#entries.size
+  }
+
+  /**
+   * Removes `name` (zero-filling its bytes) and emits `deleted`.
+   * Returns whether a key was removed; an expired key emits `expired` instead and returns false.
+   *
+   * @example
+   * store.delete('token')
+   */
+  delete(name: KeyName<S>): boolean {
+    const entry = this.#lookup(name)
+    if (!entry) return false
+    this.#remove(name, entry)
+    this.#emitKey('deleted', name)
+    return true
+  }
+
+  /**
+   * Removes every key, emitting `deleted` once per key, and tells pages of this tab
+   * that sit in the back/forward cache to drop theirs when they come back (a logout).
+   *
+   * @example
+   * logoutButton.onclick = () => store.clear()
+   */
+  clear(): void {
+    this.#assertAlive()
+    this.#tab?.markCleared()
+    this.#clearEntries()
+  }
+
+  /**
+   * Seals the store into `sessionStorage` now, as leaving the page does anyway.
+   * Rarely needed: the sealed entry then stays in `sessionStorage` (which Chromium
+   * writes to disk) until the next page load takes it. A no-op outside a browser tab.
+   *
+   * @example
+   * store.persist()
+   */
+  persist(): void {
+    this.#assertAlive()
+    this.#tab?.persist()
+  }
+
+  /**
+   * Subscribes to an event; returns the function that unsubscribes.
+   * Listeners are called without `this`; one that throws stops neither the operation
+   * nor the other listeners (see the `error` event).
+   *
+   * @example
+   * const off = store.on('read', ({ name }) => audit('read', name))
+   * off()
+   */
+  on<E extends keyof KeystoreEvents>(event: E, listener: Listener<KeyName<S>, E>): () => void {
+    this.#assertAlive()
+    assertEvent(event)
+    if (typeof listener !== 'function') {
+      throw new TypeError(`listener must be a function; got ${describe(listener)}`)
+    }
+    this.#events.on(event, listener)
+    return () => this.#events.off(event, listener)
+  }
+
+  /**
+   * Unsubscribes a listener given to `on`. Never throws, even after `destroy()`.
+   *
+   * @example
+   * store.off('read', onRead)
+   */
+  off<E extends keyof KeystoreEvents>(event: E, listener: Listener<KeyName<S>, E>): void {
+    this.#events.off(event, listener)
+  }
+
+  /**
+   * Wipes the store for good: timers stopped, listeners dropped, bytes zero-filled,
+   * nothing left for the next page of the tab. Any later call but `off`/`destroy` throws.
+   *
+   * @example
+   * store.destroy()
+   */
+  destroy(): void {
+    if (this.#destroyed) return
+    this.#destroyed = true
+    this.#wipeAll()
+    this.#events.clear()
+    if (this.#tab) {
+      this.#tab.detach()
+      linked.delete(this.name)
+    }
+  }
+
+  /**
+   * `using store = new SessionKeystore()` destroys the store at the end of the scope.
+   *
+   * @example
+   * { using store = new SessionKeystore(); store.set('k', 'v') } // destroyed here
+   */
+  [Symbol.dispose](): void {
+    this.destroy()
+  }
+
+  #assertAlive(): void {
+    if (this.#destroyed) {
+      throw new Error(`SessionKeystore "${this.name}" was destroyed; create a new one`)
+    }
+  }
+
+  /** The live entry of `name`, expiring it first if its time has come (timers can be late). */
+  #lookup(name: unknown): Entry | undefined {
+    this.#assertAlive()
+    assertName(name)
+    const entry = this.#entries.get(name)
+    if (entry && entry.expiresAt !== Infinity && entry.expiresAt <= Date.now()) {
+      this.#expire(name)
+      return undefined
+    }
+    return entry
+  }
+
+  #remove(name: string, entry: Entry): void {
+    this.#entries.delete(name)
+    this.#timers.disarm(name)
+    wipe(entry.value)
+  }
+
+  #expire(name: string): void {
+    const entry = this.#entries.get(name)
+    if (!entry) return
+    this.#remove(name, entry)
+    this.#emitKey('expired', name)
+  }
+
+  #sweep(): void {
+    const now = Date.now()
+    for (const [name, { expiresAt }] of this.#entries) if (expiresAt <= now) this.#expire(name)
+  }
+
+  *#liveEntries(): Generator<[string, Entry]> {
+    const now = Date.now()
+    for (const item of this.#entries) if (item[1].expiresAt > now) yield item
+  }
+
+  #clearEntries(): void {
+    this.#sweep()
+    for (const [name, entry] of [...this.#entries]) {
+      this.#remove(name, entry)
+      this.#emitKey('deleted', name)
+    }
+  }
+
+  #wipeAll(): void {
+    this.#timers.disarmAll()
+    for (const { value } of this.#entries.values()) wipe(value)
+    this.#entries.clear()
+  }
+
+  #emitKey(event: KeyEventName, name: string): void {
+    if (event === 'expired') {
+      if (this.#onExpired) this.#events.call(event, this.#onExpired, name)
+    } else {
+      const callback = event === 'read' ? this.#onAccess : this.#onChanged
+      if (callback) this.#events.call(event, callback, name, new Error('tab-keystore call stack').stack ?? '')
+    }
+    this.#events.emit(event, { name })
+  }
+}
