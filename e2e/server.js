@@ -1,0 +1,48 @@
+// A static server for the browser tests, the demo and the benchmark. Serves only what a
+// page needs: the built dist/, the pages, and @noble/ciphers (mapped by an import map,
+// as a bundler would resolve it). Listens on 127.0.0.1 only.
+import { createServer } from 'node:http'
+import { readFile } from 'node:fs/promises'
+import { extname, join, normalize, dirname } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..')
+const allowed = ['/dist/', '/e2e/pages/', '/demo/', '/bench/pages/', '/node_modules/@noble/ciphers/', '/node_modules/session-keystore/dist/']
+const types = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.cjs': 'text/javascript; charset=utf-8', '.json': 'application/json', '.css': 'text/css', '.map': 'application/json', '.svg': 'image/svg+xml' }
+
+/** Starts the server on 127.0.0.1 (port 0: any free port). `isolated` adds COOP/COEP so performance.now() is precise. */
+export async function startServer({ port = 0, isolated = false } = {}) {
+  const server = createServer(async (request, response) => {
+    let path = normalize(decodeURIComponent(new URL(request.url, 'http://x').pathname))
+    if (path === '/') path = '/demo/'
+    if (path.endsWith('/')) path += 'index.html'
+    if (!allowed.some((prefix) => path.startsWith(prefix))) {
+      response.writeHead(404).end('not found')
+      return
+    }
+    try {
+      const body = await readFile(join(root, path))
+      // CORS: pages in sandboxed (opaque-origin) frames load their module scripts cross-origin.
+      const headers = { 'content-type': types[extname(path)] ?? 'application/octet-stream', 'cache-control': 'no-store', 'access-control-allow-origin': '*' }
+      if (isolated) Object.assign(headers, { 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp' })
+      response.writeHead(200, headers).end(body)
+    } catch {
+      response.writeHead(404).end('not found')
+    }
+  })
+  await new Promise((resolve) => server.listen(port, '127.0.0.1', resolve))
+  const actual = server.address().port
+  return {
+    port: actual,
+    /** The same server under two sites: 127.0.0.1 and localhost are different sites to the browser. */
+    origin: `http://127.0.0.1:${actual}`,
+    otherSite: `http://localhost:${actual}`,
+    close: () => new Promise((resolve) => server.close(resolve)),
+  }
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const port = Number(process.env.PORT ?? 5173)
+  const { origin } = await startServer({ port })
+  console.log(`tab-keystore demo: ${origin}/demo/  (Ctrl+C to stop)`)
+}
