@@ -63,70 +63,86 @@ let utf8: TextEncoder | undefined
 let utf8Strict: TextDecoder | undefined
 
 /**
- * Serialises entries into one padded buffer:
- * `count:u32, then per entry kind:u8 expiresAt:f64 nameLength:u32 name valueLength:u32 value`,
- * zeros up to the padded length. The caller must wipe the buffer once sealed.
+ * Serialises the entries that are still live at `now` into one padded buffer:
+ * `count:u32 textLength:u32`, a table of `kind:u8 expiresAt:f64 nameLength:u32 valueLength:u32`
+ * per entry, then every name and string value as one UTF-8 text, then every byte value,
+ * then zeros up to the padded length. Lengths of names and strings count UTF-16 units.
+ *
+ * All text goes through one `encodeInto` call: in Chromium each call into TextEncoder or
+ * TextDecoder costs about a microsecond, which per key made a 10,000-key flush 18 ms
+ * slower (measured). Strings must be well-formed (no lone surrogates: the store refuses
+ * them), or UTF-8 would not give them back unchanged.
+ * The caller must wipe the buffer once sealed.
  */
-export function encodeEntries(entries: Iterable<readonly [string, Entry]>): {
+export function encodeEntries(entries: ReadonlyMap<string, Entry>, now: number): {
   bytes: Uint8Array
   count: number
 } {
-  const list = [...entries]
-  // UTF-8 needs at most 3 bytes per UTF-16 code unit: size for the worst case once,
-  // rather than measuring every string first.
-  let bound = 4
-  for (const [name, { value }] of list) {
-    bound += ENTRY_HEADER + name.length * 3 + (typeof value === 'string' ? value.length * 3 : value.length)
+  const live: [string, Entry][] = []
+  const texts: string[] = []
+  let binaryLength = 0
+  for (const item of entries) {
+    const { value, expiresAt } = item[1]
+    if (expiresAt <= now) continue
+    live.push(item)
+    texts.push(item[0])
+    if (typeof value === 'string') texts.push(value)
+    else binaryLength += value.length
   }
-  const buffer = new Uint8Array(padLength(bound))
-  const view = new DataView(buffer.buffer)
+  const text = texts.join('')
+  const tableEnd = 8 + live.length * ENTRY_HEADER
   const encoder = (utf8 ??= new TextEncoder())
-  view.setUint32(0, list.length)
-  let at = 4
-  const putText = (text: string): void => {
-    const { written } = encoder.encodeInto(text, buffer.subarray(at + 4))
-    view.setUint32(at, written)
-    at += 4 + written
+  // Secrets are mostly ASCII (base64, hex, JWTs): try one byte per UTF-16 unit first,
+  // and only when that does not fit, the worst case of three. A flush allocates less,
+  // which in a page-leaving handler also means less garbage collection.
+  let buffer: Uint8Array
+  let written: number
+  for (let perUnit = 1; ; perUnit = 3) {
+    buffer = new Uint8Array(padLength(tableEnd + text.length * perUnit + binaryLength))
+    const result = encoder.encodeInto(text, buffer.subarray(tableEnd, tableEnd + text.length * perUnit))
+    written = result.written
+    if (result.read === text.length) break
   }
-  for (const [name, { value, expiresAt }] of list) {
+  const view = new DataView(buffer.buffer)
+  view.setUint32(0, live.length)
+  view.setUint32(4, written)
+  let blob = tableEnd + written
+  let at = 8
+  for (const [name, { value, expiresAt }] of live) {
     view.setUint8(at, typeof value === 'string' ? STRING : BYTES)
     view.setFloat64(at + 1, expiresAt)
-    at += 9
-    putText(name)
-    if (typeof value === 'string') putText(value)
-    else {
-      view.setUint32(at, value.length)
-      buffer.set(value, at + 4)
-      at += 4 + value.length
+    view.setUint32(at + 9, name.length)
+    view.setUint32(at + 13, value.length)
+    if (typeof value !== 'string') {
+      buffer.set(value, blob)
+      blob += value.length
     }
+    at += ENTRY_HEADER
   }
-  return { bytes: buffer.subarray(0, padLength(at)), count: list.length }
+  return { bytes: buffer.subarray(0, padLength(blob)), count: live.length }
 }
 
 /** Reverses `encodeEntries`. Throws a RangeError or TypeError on anything malformed. */
 export function decodeEntries(bytes: Uint8Array): [string, Entry][] {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
-  const decoder = (utf8Strict ??= new TextDecoder('utf-8', { fatal: true }))
-  let at = 4
-  const take = (): Uint8Array => {
-    const length = view.getUint32(at)
-    const start = at + 4
-    at = start + length
-    if (at > bytes.length) throw new RangeError('entry runs past the end')
-    return bytes.subarray(start, at)
-  }
-  const count = view.getUint32(0)
+  const tableEnd = 8 + view.getUint32(0) * ENTRY_HEADER
+  const textEnd = tableEnd + view.getUint32(4)
+  if (textEnd > bytes.length) throw new RangeError('entries run past the end')
+  const text = (utf8Strict ??= new TextDecoder('utf-8', { fatal: true })).decode(bytes.subarray(tableEnd, textEnd))
   const out: [string, Entry][] = []
-  for (let i = 0; i < count; i++) {
+  let inText = 0
+  let blob = textEnd
+  for (let at = 8; at < tableEnd; at += ENTRY_HEADER) {
     const kind = view.getUint8(at)
     const expiresAt = view.getFloat64(at + 1)
-    at += 9
-    const name = decoder.decode(take())
-    const raw = take()
-    if ((kind !== STRING && kind !== BYTES) || Number.isNaN(expiresAt)) {
-      throw new TypeError('unknown entry kind or expiry')
+    const name = text.slice(inText, (inText += view.getUint32(at + 9)))
+    const length = view.getUint32(at + 13)
+    const value = kind === STRING ? text.slice(inText, (inText += length)) : bytes.slice(blob, (blob += length))
+    if ((kind !== STRING && kind !== BYTES) || Number.isNaN(expiresAt) || inText > text.length || blob > bytes.length) {
+      throw new TypeError('malformed entry')
     }
-    out.push([name, { value: kind === STRING ? decoder.decode(raw) : raw.slice(), expiresAt }])
+    out.push([name, { value, expiresAt }])
   }
+  if (inText !== text.length) throw new TypeError('text left over')
   return out
 }

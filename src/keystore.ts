@@ -60,6 +60,15 @@ function assertName(name: unknown): asserts name is string {
   if (typeof name !== 'string') throw new TypeError(`name must be a string; got ${describe(name)}`)
 }
 
+/**
+ * Lone surrogates (half of a UTF-16 pair, e.g. from slicing a string mid-emoji) have no
+ * UTF-8 form: sealing would turn them into U+FFFD, and the next page would get an
+ * altered value. Refused up front instead.
+ */
+function assertWellFormed(text: string, argument: string): void {
+  if (!text.isWellFormed()) throw new TypeError(`${argument} must be a well-formed string (it holds a lone surrogate)`)
+}
+
 function toExpiry(expiresAt: unknown): number {
   if (expiresAt === undefined) return Infinity
   const ms = expiresAt instanceof Date ? expiresAt.getTime() : expiresAt
@@ -134,7 +143,7 @@ export class SessionKeystore<S extends Schema = Record<string, Value>> {
       else emit()
     }
     this.#tab = linkTab(name, {
-      encode: () => encodeEntries(this.#liveEntries()),
+      encode: () => encodeEntries(this.#entries, Date.now()),
       clearedElsewhere: () => this.#clearEntries(),
       report,
       persisted: (count) => this.#events.emit('persisted', { count }),
@@ -185,10 +194,11 @@ export class SessionKeystore<S extends Schema = Record<string, Value>> {
   set<K extends KeyName<S>>(name: K, value: ValueOf<S, K>, expiresAt?: Date | number): void {
     this.#assertAlive()
     assertName(name)
-    if (typeof value !== 'string' && !isBytes(value)) {
-      throw new TypeError(`value must be a string or a Uint8Array; got ${describe(value)}`)
-    }
+    if (typeof value === 'string') assertWellFormed(value, 'value')
+    else if (!isBytes(value)) throw new TypeError(`value must be a string or a Uint8Array; got ${describe(value)}`)
     const until = toExpiry(expiresAt)
+    // A name already in the store was checked when it came in.
+    if (!this.#entries.has(name)) assertWellFormed(name, 'name')
     const old = this.#lookup(name)
     if (until <= Date.now()) {
       if (old) this.#remove(name, old)
@@ -409,11 +419,6 @@ export class SessionKeystore<S extends Schema = Record<string, Value>> {
   #sweep(): void {
     const now = Date.now()
     for (const [name, { expiresAt }] of this.#entries) if (expiresAt <= now) this.#expire(name)
-  }
-
-  *#liveEntries(): Generator<[string, Entry]> {
-    const now = Date.now()
-    for (const item of this.#entries) if (item[1].expiresAt > now) yield item
   }
 
   #clearEntries(): void {

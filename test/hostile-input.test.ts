@@ -48,6 +48,17 @@ describe('hostile input', () => {
     expect(snapshot(store)).toEqual(before)
   })
 
+  it('strings with lone surrogates, which UTF-8 cannot carry across a reload unchanged', () => {
+    const store = withData()
+    const before = snapshot(store)
+    for (const bad of ['\ud800', 'a\udc00b', '🔑'.slice(0, 1)]) {
+      expect(() => store.set('a', bad)).toThrow(/^value must be a well-formed string/)
+      expect(() => store.set(bad, 'v')).toThrow(/^name must be a well-formed string/)
+    }
+    expect(snapshot(store)).toEqual(before)
+    expect(() => store.set('emoji', '🔑 ok')).not.toThrow()
+  })
+
   it.each(badExpiries)('expiry: rejects %s', (expiresAt, kind, message) => {
     const store = withData()
     const before = snapshot(store)

@@ -58,9 +58,10 @@ describe('padding', () => {
 
   it('small stores of different sizes and counts seal to the same length', () => {
     const s1 = randomBytes(SHARE_LENGTH)
-    const one = encodeEntries([['k', { value: 'v', expiresAt: Infinity }]])
+    const one = encodeEntries(new Map([['k', { value: 'v', expiresAt: Infinity }]]), 0)
     const many = encodeEntries(
-      Array.from({ length: 10 }, (_, i): [string, Entry] => [`key${i}`, { value: 'x'.repeat(40), expiresAt: 1e12 }]),
+      new Map(Array.from({ length: 10 }, (_, i): [string, Entry] => [`key${i}`, { value: 'x'.repeat(40), expiresAt: 1e12 }])),
+      0,
     )
     expect(seal(one.bytes, s1, 'a').length).toBe(seal(many.bytes, s1, 'a').length)
   })
@@ -74,17 +75,30 @@ describe('entries encoding', () => {
       ['', { value: '', expiresAt: 5 }],
       ['empty-bytes', { value: new Uint8Array(0), expiresAt: Infinity }],
     ]
-    const { bytes, count } = encodeEntries(entries)
+    const { bytes, count } = encodeEntries(new Map(entries), 0)
     expect(count).toBe(4)
     expect(decodeEntries(bytes)).toEqual(entries)
   })
 
+  it('leaves out entries expired at the given time', () => {
+    const entries = new Map<string, Entry>([
+      ['gone', { value: 'x', expiresAt: 100 }],
+      ['kept', { value: 'y', expiresAt: 101 }],
+    ])
+    const { bytes, count } = encodeEntries(entries, 100)
+    expect(count).toBe(1)
+    expect(decodeEntries(bytes).map(([name]) => name)).toEqual(['kept'])
+  })
+
   it('throws on truncated or malformed input', () => {
-    const { bytes } = encodeEntries([['k', { value: 'value', expiresAt: Infinity }]])
+    const { bytes } = encodeEntries(new Map([['k', { value: 'value', expiresAt: Infinity }]]), 0)
     expect(() => decodeEntries(bytes.subarray(0, 10))).toThrow()
     const wrongKind = bytes.slice()
-    wrongKind[4] = 9
+    wrongKind[8] = 9 // the first entry's kind
     expect(() => decodeEntries(wrongKind)).toThrow()
+    const longText = bytes.slice()
+    longText[7] = longText[7]! + 1 // one more byte of text than the entries use
+    expect(() => decodeEntries(longText)).toThrow()
     const hugeCount = bytes.slice()
     hugeCount[0] = 0xff
     expect(() => decodeEntries(hugeCount)).toThrow()
@@ -92,7 +106,7 @@ describe('entries encoding', () => {
 })
 
 describe('seal and open', () => {
-  const plain = encodeEntries([['k', { value: 'secret value', expiresAt: Infinity }]]).bytes
+  const plain = encodeEntries(new Map([['k', { value: 'secret value', expiresAt: Infinity }]]), 0).bytes
 
   it('opens what it sealed, under the same S1 and store name only', () => {
     const s1 = randomBytes(SHARE_LENGTH)
