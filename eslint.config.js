@@ -13,7 +13,7 @@ export default tseslint.config(
         TextEncoder: 'readonly', TextDecoder: 'readonly', queueMicrotask: 'readonly',
         sessionStorage: 'readonly', DOMException: 'readonly', performance: 'readonly',
         location: 'readonly', Buffer: 'readonly', setInterval: 'readonly', clearInterval: 'readonly',
-        URLSearchParams: 'readonly', Storage: 'readonly', Event: 'readonly',
+        URLSearchParams: 'readonly', Storage: 'readonly', Event: 'readonly', crossOriginIsolated: 'readonly', btoa: 'readonly',
       },
     },
     rules: {

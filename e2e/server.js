@@ -7,7 +7,7 @@ import { extname, join, normalize, dirname } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
-const allowed = ['/dist/', '/e2e/pages/', '/demo/', '/bench/pages/', '/node_modules/@noble/ciphers/', '/node_modules/session-keystore/dist/']
+const allowed = ['/dist/', '/e2e/pages/', '/demo/', '/bench/pages/', '/bench/.scratch/', '/node_modules/@noble/ciphers/']
 const types = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.cjs': 'text/javascript; charset=utf-8', '.json': 'application/json', '.css': 'text/css', '.map': 'application/json', '.svg': 'image/svg+xml' }
 
 /** Starts the server on 127.0.0.1 (port 0: any free port). `isolated` adds COOP/COEP so performance.now() is precise. */

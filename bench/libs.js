@@ -1,0 +1,9 @@
+// Entry of the benchmark bundle: both libraries as a page would ship them, and the AEAD
+// alone for the physical floor.
+import sessionKeystore from 'session-keystore'
+
+export { SessionKeystore as Ours } from '../dist/index.js'
+export { chacha20poly1305 } from '@noble/ciphers/chacha.js'
+// session-keystore is CommonJS with `exports.default`; from an ES module (this package
+// is "type": "module") its default import is the whole exports object.
+export const Theirs = sessionKeystore.default ?? sessionKeystore
