@@ -195,7 +195,7 @@ function ourStoreWithOnAccess(secrets) {
 
 // --- the physical floor of a flush: one setItem of the same length, and the AEAD alone ---
 
-function floors(secrets, iterations) {
+function floorCase(secrets) {
   const { text } = ourSealed(secrets)
   // Same length and same kind of string (two-byte characters) as the sealed state, and a
   // different one each time: Chromium skips a write of the value already stored.
@@ -204,19 +204,16 @@ function floors(secrets, iterations) {
   const plain = randomBytes(envelope - 1 - 32 - 12 - 16)
   const key = randomBytes(32)
   const nonce = randomBytes(12)
-  const sealed = chacha20poly1305(key, nonce).encrypt(plain)
-  let turn = 0
-  const setItem = timeEach(
-    iterations,
-    () => sessionStorage.removeItem('floor'),
-    () => sessionStorage.setItem('floor', fillers[turn++ % fillers.length]),
-    () => undefined,
-  )
-  const getItem = timeEach(iterations, () => null, () => sessionStorage.getItem('floor'), () => undefined)
-  const encrypt = timeEach(iterations, () => null, () => chacha20poly1305(key, nonce).encrypt(plain), () => undefined)
-  const decrypt = timeEach(iterations, () => null, () => chacha20poly1305(key, nonce).decrypt(sealed), () => undefined)
+  return { fillers, plain, key, nonce, sealed: chacha20poly1305(key, nonce).encrypt(plain), sealedChars: text.length, turn: 0 }
+}
+
+/** One batch of each floor measurement, taken between batches of ours so that both see the same conditions. */
+function floorSamples(floor, iterations, into) {
+  into.setItem.push(...timeEach(iterations, () => sessionStorage.removeItem('floor'), () => sessionStorage.setItem('floor', floor.fillers[floor.turn++ % floor.fillers.length]), () => undefined))
+  into.getItem.push(...timeEach(iterations, () => null, () => sessionStorage.getItem('floor'), () => undefined))
   sessionStorage.removeItem('floor')
-  return { setItem: median(setItem), getItem: median(getItem), encrypt: median(encrypt), decrypt: median(decrypt), sealedChars: text.length, plaintextBytes: plain.length }
+  into.encrypt.push(...timeEach(iterations, () => null, () => chacha20poly1305(floor.key, floor.nonce).encrypt(floor.plain), () => undefined))
+  into.decrypt.push(...timeEach(iterations, () => null, () => chacha20poly1305(floor.key, floor.nonce).decrypt(floor.sealed), () => undefined))
 }
 
 /** One size: flush and restore of both libraries, interleaved, then floors and per-op costs. */
@@ -225,10 +222,13 @@ window.benchSize = ({ count, secretBytes, iterations, opReps, theirs = true }) =
   const flush = { ours: [], theirs: [] }
   const restore = { ours: [], theirs: [] }
   let theirError = null
+  const floor = floorCase(secrets)
+  const floorTimes = { setItem: [], getItem: [], encrypt: [], decrypt: [] }
   const batch = 5
   for (let rep = 0; rep < Math.ceil(iterations / batch); rep++) {
     flush.ours.push(...ourFlush(secrets, batch))
     restore.ours.push(...ourRestore(secrets, batch))
+    floorSamples(floor, batch, floorTimes)
     if (theirs && !theirError) {
       try {
         flush.theirs.push(...theirFlush(secrets, batch))
@@ -247,7 +247,7 @@ window.benchSize = ({ count, secretBytes, iterations, opReps, theirs = true }) =
     flush: { ours: median(flush.ours), theirs: theirError ? null : median(flush.theirs) },
     restore: { ours: median(restore.ours), theirs: theirError ? null : median(restore.theirs) },
     theirError,
-    floor: floors(secrets, Math.max(iterations, 5)),
+    floor: { ...Object.fromEntries(Object.entries(floorTimes).map(([k, v]) => [k, median(v)])), sealedChars: floor.sealedChars },
     ops: opReps ? opFigures(secrets, opReps) : null,
   }
 }
