@@ -14,6 +14,7 @@ export default tseslint.config(
         sessionStorage: 'readonly', DOMException: 'readonly', performance: 'readonly',
         location: 'readonly', Buffer: 'readonly', setInterval: 'readonly', clearInterval: 'readonly',
         URLSearchParams: 'readonly', Storage: 'readonly', Event: 'readonly', crossOriginIsolated: 'readonly', btoa: 'readonly',
+        BroadcastChannel: 'readonly', navigator: 'readonly', structuredClone: 'readonly',
       },
     },
     rules: {

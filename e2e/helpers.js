@@ -36,7 +36,7 @@ export async function reload(page) {
   await ready(page)
 }
 
-/** Events the page recorded, e.g. [{ event: 'restored', count: 2, expired: 0 }]. */
+/** Events the page recorded, e.g. [{ event: 'restored', count: 2, expired: 0, source: 'reload' }]. */
 export const events = (page) => page.evaluate(() => window.events)
 
 /** Everything the store holds, with bytes as arrays, read in one go. */

@@ -29,7 +29,7 @@ test('1. reload and same-origin navigation there and back keep strings, bytes an
   assert.deepEqual(await storageKeys(page), [], 'no sealed entry left in sessionStorage')
   const secondShare = onlyShare(await windowName(page))
   assert.notEqual(secondShare, firstShare, 'S1 is rotated after a restore')
-  assert.deepEqual((await events(page)).filter((e) => e.event === 'restored'), [{ event: 'restored', count: 2, expired: 0 }])
+  assert.deepEqual((await events(page)).filter((e) => e.event === 'restored'), [{ event: 'restored', count: 2, expired: 0, source: 'reload' }])
 
   await page.click('#next')
   await page.waitForURL(/page=b/)
@@ -193,7 +193,7 @@ test('frames: a cross-origin iframe keeps its keys across its own reloads; cross
   await frame('framed').waitForFunction(() => window.ready === true)
   assert.deepEqual(await frame('framed').evaluate(() => [window.store.get('k'), window.events.filter((e) => e.event === 'restored')]), [
     'in a frame',
-    [{ event: 'restored', count: 1, expired: 0 }],
+    [{ event: 'restored', count: 1, expired: 0, source: 'reload' }],
   ])
   assert.equal(await host.evaluate(() => window.name), '', 'the top window is never touched')
 

@@ -31,10 +31,28 @@ export interface ErrorEvent {
   readonly event?: string
 }
 
-/** Payload of `restored`: keys brought back from the sealed state, and keys that expired meanwhile. */
+/**
+ * Payload of `restored`: how many keys came back and how many had expired meanwhile, and
+ * from where: `reload` (the previous page of this tab), `tab` (another tab handed them
+ * over, with `tabs: true`), or `none` (with `tabs: true`, no tab answered in time).
+ */
 export interface RestoredEvent {
   readonly count: number
   readonly expired: number
+  readonly source: 'reload' | 'tab' | 'none'
+}
+
+/**
+ * Why every key went: `clear` (this page called `clear()`), `other-tab` (another tab
+ * cleared everywhere), `other-page` (a later page of this tab cleared the store while
+ * this one sat in the back/forward cache), `idle` (`idleTimeout` passed without access).
+ */
+export type ClearReason = 'clear' | 'other-tab' | 'other-page' | 'idle'
+
+/** Payload of `cleared`, emitted after the `deleted` events of a clear. */
+export interface ClearedEvent {
+  readonly reason: ClearReason
+  readonly count: number
 }
 
 /** Payload of `persisted`: how many keys were sealed into `sessionStorage`. */
@@ -52,6 +70,7 @@ export interface KeystoreEvents<N extends string = string> {
   error: ErrorEvent
   restored: RestoredEvent
   persisted: PersistedEvent
+  cleared: ClearedEvent
 }
 
 /** A listener for event `E` of a store whose key names are `N`. */
@@ -70,6 +89,7 @@ const EVENTS: readonly (keyof KeystoreEvents)[] = [
   'error',
   'restored',
   'persisted',
+  'cleared',
 ]
 
 /** Throws a TypeError unless `event` is one of the store's events. */

@@ -49,3 +49,46 @@ export class ExpiryTimers {
     this.#timers.clear()
   }
 }
+
+/**
+ * Calls `onIdle` once `timeout` ms have passed since the last `touch()`. Like expiry, the
+ * timer is only a convenience: `check()` compares the clock, and the store calls it on
+ * every access and when the page becomes visible again, so throttled timers and a
+ * sleeping machine cannot keep keys past their idle time.
+ */
+export class IdleLock {
+  #last = Date.now()
+  #timer: Timer | undefined
+  readonly #timeout: number
+  readonly #onIdle: () => void
+
+  constructor(timeout: number, onIdle: () => void) {
+    this.#timeout = timeout
+    this.#onIdle = onIdle
+    this.#arm()
+  }
+
+  touch(): void {
+    this.#last = Date.now()
+  }
+
+  check(): void {
+    if (Date.now() - this.#last >= this.#timeout) {
+      this.#last = Date.now()
+      this.#onIdle()
+    }
+  }
+
+  stop(): void {
+    clearTimeout(this.#timer)
+  }
+
+  #arm(): void {
+    const delay = Math.min(Math.max(this.#last + this.#timeout - Date.now(), 0), MAX_TIMER_DELAY)
+    this.#timer = setTimeout(() => {
+      this.check()
+      this.#arm()
+    }, delay)
+    ;(this.#timer as { unref?: () => void }).unref?.()
+  }
+}

@@ -11,9 +11,12 @@
 import { SessionKeystore } from './keystore'
 
 export { SessionKeystore }
-export type { KeyName, Schema, SessionKeystoreOptions, ValueOf } from './keystore'
+export type { EverywhereOptions, KeyName, Schema, SessionKeystoreOptions, ValueOf } from './keystore'
 export type { Value } from './encoding'
+export type { StoreInternals, TabsLink, TabsPlugin } from './tabs'
 export type {
+  ClearedEvent,
+  ClearReason,
   ErrorEvent,
   ErrorReason,
   KeyEvent,

@@ -1,7 +1,8 @@
 import { type Entry, type Value, copy, decodeEntries, encodeEntries, isBytes, sameValue, wipe } from './encoding'
-import { Emitter, type ErrorReason, type KeystoreEvents, type Listener, assertEvent, describe } from './events'
-import { ExpiryTimers } from './expiry'
+import { type ClearReason, Emitter, type ErrorReason, type KeystoreEvents, type Listener, assertEvent, describe } from './events'
+import { ExpiryTimers, IdleLock } from './expiry'
 import { type TabLink, linkTab } from './lifecycle'
+import type { TabsLink, TabsPlugin } from './tabs'
 
 /**
  * What a store holds: a union of key names (string values, as in `session-keystore`),
@@ -49,6 +50,30 @@ export interface SessionKeystoreOptions<N extends string = string> {
   onChanged?: (name: N, callStack: string) => void
   /** A value expired. */
   onExpired?: (name: N) => void
+  /**
+   * Opt-in, from `tab-keystore/tabs`: a new tab of the same origin whose store is empty
+   * asks the open tabs for this store's keys over a BroadcastChannel, and `clear`/`delete`
+   * can act in every tab. Any same-origin script can listen on that channel. A separate
+   * entry point, so that apps without it do not ship it.
+   *
+   * @example
+   * import { tabs } from 'tab-keystore/tabs'
+   * new SessionKeystore({ name: 'app', tabs })
+   */
+  tabs?: TabsPlugin
+  /** Clears the store after this many milliseconds without a `get` or `set` (a `cleared` event says why). */
+  idleTimeout?: number
+}
+
+/**
+ * Options of `clear()` and `delete()`.
+ *
+ * @example
+ * store.clear({ everywhere: true }) // log out in every tab (needs `tabs: true`)
+ */
+export interface EverywhereOptions {
+  /** Also in every other tab of this origin that opened the store with `tabs`. */
+  everywhere?: boolean
 }
 
 type KeyEventName = 'created' | 'read' | 'updated' | 'deleted' | 'expired'
@@ -109,15 +134,25 @@ export class SessionKeystore<S extends Schema = Record<string, Value>> {
   readonly #onChanged: SessionKeystoreOptions['onChanged']
   readonly #onExpired: SessionKeystoreOptions['onExpired']
   readonly #tab: TabLink | undefined
+  readonly #tabs: TabsLink | undefined
+  readonly #tabsOption: boolean
+  readonly #idle: IdleLock | undefined
+  readonly #onVisible: (() => void) | undefined
   #destroyed = false
 
   constructor(options: SessionKeystoreOptions<KeyName<S>> = {}) {
     if (typeof options !== 'object' || options === null) {
       throw new TypeError(`options must be an object; got ${describe(options)}`)
     }
-    const { name = 'default', onAccess, onChanged, onExpired } = options
+    const { name = 'default', onAccess, onChanged, onExpired, tabs, idleTimeout } = options
     if (typeof name !== 'string' || !name) {
       throw new TypeError(`options.name must be a non-empty string; got ${describe(name)}`)
+    }
+    if (tabs !== undefined && typeof tabs !== 'function') {
+      throw new TypeError(`options.tabs must be the \`tabs\` export of 'tab-keystore/tabs'; got ${describe(tabs)}`)
+    }
+    if (idleTimeout !== undefined && !(typeof idleTimeout === 'number' && idleTimeout > 0 && idleTimeout < Infinity)) {
+      throw new RangeError(`options.idleTimeout must be a positive number of milliseconds; got ${describe(idleTimeout)}`)
     }
     for (const [option, fn] of Object.entries({ onAccess, onChanged, onExpired })) {
       if (fn !== undefined && typeof fn !== 'function') {
@@ -130,6 +165,7 @@ export class SessionKeystore<S extends Schema = Record<string, Value>> {
       )
     }
     this.name = name
+    this.#tabsOption = tabs !== undefined
     this.#onAccess = onAccess as SessionKeystoreOptions['onAccess']
     this.#onChanged = onChanged as SessionKeystoreOptions['onChanged']
     this.#onExpired = onExpired as SessionKeystoreOptions['onExpired']
@@ -144,7 +180,7 @@ export class SessionKeystore<S extends Schema = Record<string, Value>> {
     }
     this.#tab = linkTab(name, {
       encode: () => encodeEntries(this.#entries, Date.now()),
-      clearedElsewhere: () => this.#clearEntries(),
+      clearedElsewhere: () => this.#clearEntries('other-page'),
       report,
       persisted: (count) => this.#events.emit('persisted', { count }),
     })
@@ -165,7 +201,7 @@ export class SessionKeystore<S extends Schema = Record<string, Value>> {
           }
         }
         const count = this.#entries.size
-        deferred.push(() => this.#events.emit('restored', { count, expired }))
+        deferred.push(() => this.#events.emit('restored', { count, expired, source: 'reload' }))
       } catch (error) {
         // Authenticated yet unreadable: only a bug or a format change gets here.
         this.#wipeAll()
@@ -179,6 +215,36 @@ export class SessionKeystore<S extends Schema = Record<string, Value>> {
       queueMicrotask(() => {
         if (!this.#destroyed) for (const emit of deferred) emit()
       })
+    }
+    this.#tabs = tabs?.({
+      name,
+      entries: this.#entries,
+      arm: (key, expiresAt) => this.#timers.arm(key, expiresAt),
+      emit: (event, payload) => this.#events.emit(event, payload),
+      clear: () => {
+        this.#tab?.markCleared()
+        this.#clearEntries('other-tab')
+      },
+      remove: (key) => {
+        const entry = this.#entries.get(key)
+        if (entry) {
+          this.#remove(key, entry)
+          this.#emitKey('deleted', key)
+        }
+      },
+    })
+    if (idleTimeout !== undefined) {
+      this.#idle = new IdleLock(idleTimeout, () => {
+        if (this.#entries.size) this.#clearEntries('idle')
+      })
+      // Timers sleep with the machine and are throttled in hidden tabs: look at the
+      // clock again as soon as the page is seen.
+      if (typeof document === 'object') {
+        const idle = this.#idle
+        this.#onVisible = () => idle.check()
+        window.addEventListener('pageshow', this.#onVisible)
+        document.addEventListener('visibilitychange', this.#onVisible)
+      }
     }
   }
 
@@ -206,10 +272,12 @@ export class SessionKeystore<S extends Schema = Record<string, Value>> {
       return
     }
     if (old && sameValue(old.value, value)) {
+      this.#idle?.touch()
       old.expiresAt = until
       this.#timers.arm(name, until)
       return
     }
+    this.#idle?.touch()
     if (old) wipe(old.value)
     this.#entries.set(name, { value: copy(value), expiresAt: until })
     this.#timers.arm(name, until)
@@ -227,6 +295,7 @@ export class SessionKeystore<S extends Schema = Record<string, Value>> {
   get<K extends KeyName<S>>(name: K): ValueOf<S, K> | null {
     const entry = this.#lookup(name)
     if (!entry) return null
+    this.#idle?.touch()
     if (this.#onAccess || this.#events.has('read')) this.#emitKey('read', name)
     return copy(entry.value) as ValueOf<S, K>
   }
@@ -289,12 +358,17 @@ export class SessionKeystore<S extends Schema = Record<string, Value>> {
 
   /**
    * Removes `name` (zero-filling its bytes) and emits `deleted`.
-   * Returns whether a key was removed; an expired key emits `expired` instead and returns false.
+   * Returns whether a key was removed here; an expired key emits `expired` instead and
+   * returns false. `{ everywhere: true }` also deletes it in the other tabs (`tabs` option).
    *
    * @example
    * store.delete('token')
    */
-  delete(name: KeyName<S>): boolean {
+  delete(name: KeyName<S>, options?: EverywhereOptions): boolean {
+    if (this.#everywhere(options)) {
+      assertName(name)
+      this.#tabs?.deleteEverywhere(name)
+    }
     const entry = this.#lookup(name)
     if (!entry) return false
     this.#remove(name, entry)
@@ -303,16 +377,17 @@ export class SessionKeystore<S extends Schema = Record<string, Value>> {
   }
 
   /**
-   * Removes every key, emitting `deleted` once per key, and tells pages of this tab
-   * that sit in the back/forward cache to drop theirs when they come back (a logout).
+   * Removes every key, emitting `deleted` once per key and then `cleared`, and tells
+   * pages of this tab that sit in the back/forward cache to drop theirs when they come
+   * back (a logout). `{ everywhere: true }` does the same in every tab (`tabs` option).
    *
    * @example
-   * logoutButton.onclick = () => store.clear()
+   * logoutButton.onclick = () => store.clear({ everywhere: true })
    */
-  clear(): void {
-    this.#assertAlive()
+  clear(options?: EverywhereOptions): void {
+    if (this.#everywhere(options)) this.#tabs?.clearEverywhere()
     this.#tab?.markCleared()
-    this.#clearEntries()
+    this.#clearEntries('clear')
   }
 
   /**
@@ -369,6 +444,12 @@ export class SessionKeystore<S extends Schema = Record<string, Value>> {
     this.#destroyed = true
     this.#wipeAll()
     this.#events.clear()
+    this.#tabs?.close()
+    this.#idle?.stop()
+    if (this.#onVisible) {
+      window.removeEventListener('pageshow', this.#onVisible)
+      document.removeEventListener('visibilitychange', this.#onVisible)
+    }
     if (this.#tab) {
       this.#tab.detach()
       linked.delete(this.name)
@@ -389,6 +470,24 @@ export class SessionKeystore<S extends Schema = Record<string, Value>> {
     if (this.#destroyed) {
       throw new Error(`SessionKeystore "${this.name}" was destroyed; create a new one`)
     }
+    this.#idle?.check()
+  }
+
+  /** Validates `options` of clear/delete; true when the caller asks for every tab. */
+  #everywhere(options: EverywhereOptions | undefined): boolean {
+    this.#assertAlive()
+    if (options === undefined) return false
+    if (typeof options !== 'object' || options === null) {
+      throw new TypeError(`options must be an object; got ${describe(options)}`)
+    }
+    const { everywhere = false } = options
+    if (typeof everywhere !== 'boolean') {
+      throw new TypeError(`options.everywhere must be a boolean; got ${describe(everywhere)}`)
+    }
+    if (everywhere && !this.#tabsOption) {
+      throw new TypeError(`options.everywhere needs the store to be created with the option tabs (from 'tab-keystore/tabs')`)
+    }
+    return everywhere
   }
 
   /** The live entry of `name`, expiring it first if its time has come (timers can be late). */
@@ -421,12 +520,14 @@ export class SessionKeystore<S extends Schema = Record<string, Value>> {
     for (const [name, { expiresAt }] of this.#entries) if (expiresAt <= now) this.#expire(name)
   }
 
-  #clearEntries(): void {
+  #clearEntries(reason: ClearReason): void {
     this.#sweep()
-    for (const [name, entry] of [...this.#entries]) {
+    const entries = [...this.#entries]
+    for (const [name, entry] of entries) {
       this.#remove(name, entry)
       this.#emitKey('deleted', name)
     }
+    this.#events.emit('cleared', { reason, count: entries.length })
   }
 
   #wipeAll(): void {

@@ -1,0 +1,204 @@
+import { type Entry, type Value, isBytes } from './encoding'
+
+/**
+ * Tabs of one origin talking over a BroadcastChannel named after the store. Opt-in: the
+ * channel carries keys in clear to every same-origin script of the same browser profile
+ * that listens on it (script that could as well open the store itself and ask). Other
+ * origins, other store names and other profiles never share a channel.
+ *
+ * Messages (structured clones), all with `v: 1`:
+ * - `ask {id}`: a new tab whose store is empty asks for the keys;
+ * - `give {id, entries}`: one open tab answers with `[name, value, expiresAt]` triples, in
+ *   one message, so a tab closing mid-handoff leaves the new tab empty, never half-filled;
+ * - `clear` and `delete {name}`: the store was cleared, or a key deleted, everywhere.
+ * Anything else (other versions, wrong shapes, oversized lists) is ignored.
+ */
+
+/** An entry as it travels: name, value, absolute expiry (`Infinity`: never). */
+export type HandoffEntry = [name: string, value: Value, expiresAt: number]
+
+/** What the tabs protocol needs from a store. */
+export interface TabsHost {
+  isEmpty(): boolean
+  entries(): HandoffEntry[]
+  /** Entries handed over by another tab; called at most once, and only while empty. */
+  receive(entries: HandoffEntry[]): void
+  /** No tab answered in time. */
+  unanswered(): void
+  clearHere(): void
+  deleteHere(name: string): void
+}
+
+/** The part of BroadcastChannel used here, so tests can pass a fake. */
+export interface ChannelLike {
+  postMessage(message: unknown): void
+  addEventListener(type: 'message', listener: (event: { data: unknown }) => void): void
+  close(): void
+}
+
+/** The part of Web Locks used here. */
+export interface LocksLike {
+  request(name: string, options: { ifAvailable: true }, callback: (lock: unknown) => Promise<void> | void): Promise<unknown>
+}
+
+export interface TabsLink {
+  ask(): void
+  clearEverywhere(): void
+  deleteEverywhere(name: string): void
+  close(): void
+}
+
+/** What a store hands to the `tabs` option: its insides, not a public API. */
+export interface StoreInternals {
+  readonly name: string
+  readonly entries: Map<string, Entry>
+  arm(name: string, expiresAt: number): void
+  emit(event: 'restored', payload: { count: number; expired: number; source: 'tab' | 'none' }): void
+  /** Clears here, as asked by another tab. */
+  clear(): void
+  /** Deletes here, as asked by another tab. */
+  remove(name: string): void
+}
+
+/** The type of the `tabs` option. */
+export type TabsPlugin = (store: StoreInternals) => TabsLink | undefined
+
+/** How long a new tab waits for an answer, and how long the answering tab holds the lock. */
+export const HANDOFF_TIMEOUT = 1000
+/** Entries in one handoff at most; a larger list is junk, not a store. */
+export const MAX_HANDOFF_ENTRIES = 100_000
+
+const VERSION = 1
+
+const isText = (value: unknown): value is string => typeof value === 'string' && value.isWellFormed()
+
+function isEntry(entry: unknown): entry is HandoffEntry {
+  return (
+    Array.isArray(entry) &&
+    entry.length === 3 &&
+    isText(entry[0]) &&
+    (isText(entry[1]) || isBytes(entry[1])) &&
+    typeof entry[2] === 'number' &&
+    !Number.isNaN(entry[2])
+  )
+}
+
+export function connectTabs(channel: ChannelLike, host: TabsHost, locks: LocksLike | undefined, lockPrefix: string): TabsLink {
+  let waiting: { id: string; timer: ReturnType<typeof setTimeout> } | undefined
+  let closed = false
+
+  const answer = (id: string): void => {
+    if (host.isEmpty()) return
+    channel.postMessage({ v: VERSION, type: 'give', id, entries: host.entries() })
+  }
+
+  channel.addEventListener('message', ({ data }) => {
+    // The channel is shared with any same-origin script: nothing it sends may throw here.
+    try {
+      if (closed || !data || typeof data !== 'object') return
+      const message = data as { v?: unknown; type?: unknown; id?: unknown; name?: unknown; entries?: unknown }
+      if (message.v !== VERSION) return
+      if (message.type === 'ask' && typeof message.id === 'string' && message.id.length <= 64) {
+        const id = message.id
+        // Web Locks pick one answering tab: the lock is held while the asker waits, so
+        // the other tabs find it taken. Without Web Locks every tab answers and the
+        // asker keeps the first answer.
+        if (locks) {
+          void locks
+            .request(`${lockPrefix}:${id}`, { ifAvailable: true }, async (lock) => {
+              if (!lock || closed) return
+              answer(id)
+              await new Promise((resolve) => setTimeout(resolve, HANDOFF_TIMEOUT))
+            })
+            .catch(() => undefined)
+        } else answer(id)
+      } else if (message.type === 'give' && waiting && message.id === waiting.id) {
+        const entries = message.entries
+        if (!Array.isArray(entries) || entries.length > MAX_HANDOFF_ENTRIES || !entries.every(isEntry)) return
+        clearTimeout(waiting.timer)
+        waiting = undefined
+        if (host.isEmpty()) host.receive(entries)
+      } else if (message.type === 'clear') {
+        host.clearHere()
+      } else if (message.type === 'delete' && typeof message.name === 'string') {
+        host.deleteHere(message.name)
+      }
+    } catch {
+      // ignored: a foreign message must not disturb the store
+    }
+  })
+
+  return {
+    ask(): void {
+      const id = Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, '0')).join('')
+      const timer = setTimeout(() => {
+        waiting = undefined
+        if (!closed) host.unanswered()
+      }, HANDOFF_TIMEOUT)
+      ;(timer as { unref?: () => void }).unref?.()
+      waiting = { id, timer }
+      channel.postMessage({ v: VERSION, type: 'ask', id })
+    },
+    clearEverywhere(): void {
+      channel.postMessage({ v: VERSION, type: 'clear' })
+    },
+    deleteEverywhere(name: string): void {
+      channel.postMessage({ v: VERSION, type: 'delete', name })
+    },
+    close(): void {
+      closed = true
+      if (waiting) clearTimeout(waiting.timer)
+      channel.close()
+    },
+  }
+}
+
+/**
+ * The `tabs` option of `SessionKeystore`: tabs of one origin share the store. A new tab
+ * whose store is empty asks the open ones for the keys (one answers, picked with Web
+ * Locks), and `clear({ everywhere: true })` / `delete(name, { everywhere: true })` act in
+ * every tab. Browser windows only; elsewhere the option does nothing.
+ *
+ * @example
+ * import { SessionKeystore } from 'tab-keystore'
+ * import { tabs } from 'tab-keystore/tabs'
+ *
+ * const store = new SessionKeystore({ name: 'app', tabs })
+ * store.on('restored', ({ source, count }) => console.log(source, count)) // 'tab', 2
+ * logout.onclick = () => store.clear({ everywhere: true })
+ */
+export const tabs: TabsPlugin = (store) => {
+  // Node and Workers have BroadcastChannel, but no tabs.
+  if (typeof window !== 'object' || typeof BroadcastChannel !== 'function') return undefined
+  const link = connectTabs(
+    new BroadcastChannel(`tab-keystore:${store.name}`),
+    {
+      isEmpty: () => store.entries.size === 0,
+      entries: () => {
+        const now = Date.now()
+        const out: HandoffEntry[] = []
+        for (const [name, { value, expiresAt }] of store.entries) if (expiresAt > now) out.push([name, value, expiresAt])
+        return out
+      },
+      receive: (entries) => {
+        const now = Date.now()
+        let expired = 0
+        for (const [name, value, expiresAt] of entries) {
+          if (expiresAt <= now) expired++
+          else {
+            store.entries.set(name, { value, expiresAt })
+            store.arm(name, expiresAt)
+          }
+        }
+        store.emit('restored', { count: store.entries.size, expired, source: 'tab' })
+      },
+      unanswered: () => store.emit('restored', { count: 0, expired: 0, source: 'none' }),
+      clearHere: () => store.clear(),
+      deleteHere: (name) => store.remove(name),
+    },
+    (navigator as { locks?: LocksLike }).locks,
+    `tab-keystore:${store.name}:answer`,
+  )
+  if (store.entries.size === 0) link.ask()
+  return link
+}
