@@ -124,6 +124,7 @@ lines.push(
   '| | gzipped | minified |',
   '| --- | ---: | ---: |',
   `| tab-keystore | ${kb(size.ours.gzipped)} | ${kb(size.ours.minified)} |`,
+  `| tab-keystore with \`tab-keystore/tabs\` | ${kb(size.withTabs.gzipped)} | ${kb(size.withTabs.minified)} |`,
   `| of which chacha20poly1305 (@noble/ciphers) | ${kb(size.aead.gzipped)} | ${kb(size.aead.minified)} |`,
   `| session-keystore@1.0.3 | ${kb(size.theirs.gzipped)} | ${kb(size.theirs.minified)} |`,
   '',
