@@ -15,6 +15,7 @@ export default tseslint.config(
         location: 'readonly', Buffer: 'readonly', setInterval: 'readonly', clearInterval: 'readonly',
         URLSearchParams: 'readonly', Storage: 'readonly', Event: 'readonly', crossOriginIsolated: 'readonly', btoa: 'readonly',
         BroadcastChannel: 'readonly', navigator: 'readonly', structuredClone: 'readonly',
+        localStorage: 'readonly', indexedDB: 'readonly', atob: 'readonly', setImmediate: 'readonly',
       },
     },
     rules: {

@@ -125,6 +125,7 @@ lines.push(
   '| --- | ---: | ---: |',
   `| tab-keystore | ${kb(size.ours.gzipped)} | ${kb(size.ours.minified)} |`,
   `| tab-keystore with \`tab-keystore/tabs\` | ${kb(size.withTabs.gzipped)} | ${kb(size.withTabs.minified)} |`,
+  `| \`tab-keystore/persistent\` alone | ${kb(size.persistent.gzipped)} | ${kb(size.persistent.minified)} |`,
   `| of which chacha20poly1305 (@noble/ciphers) | ${kb(size.aead.gzipped)} | ${kb(size.aead.minified)} |`,
   `| session-keystore@1.0.3 | ${kb(size.theirs.gzipped)} | ${kb(size.theirs.minified)} |`,
   '',

@@ -37,16 +37,18 @@ export async function sizes() {
   return {
     ours: await gzippedSize(`import { SessionKeystore } from './dist/index.js'; globalThis.x = SessionKeystore`),
     withTabs: await gzippedSize(`import { SessionKeystore } from './dist/index.js'; import { tabs } from './dist/tabs.js'; globalThis.x = [SessionKeystore, tabs]`),
+    persistent: await gzippedSize(`import { PersistentKeystore } from './dist/persistent.js'; globalThis.x = PersistentKeystore`),
     aead: await gzippedSize(`import { chacha20poly1305 } from '@noble/ciphers/chacha.js'; globalThis.x = chacha20poly1305`),
     theirs: await gzippedSize(`import SessionKeystore from 'session-keystore'; globalThis.x = SessionKeystore`),
   }
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const { ours, withTabs, aead, theirs } = await sizes()
+  const { ours, withTabs, persistent, aead, theirs } = await sizes()
   const kb = (n) => `${(n / 1000).toFixed(2)} kB`
   console.log(`tab-keystore       ${kb(ours.gzipped)} gzipped (${kb(ours.minified)} minified), of which the AEAD ${kb(aead.gzipped)} alone`)
   console.log(`  with /tabs       ${kb(withTabs.gzipped)} gzipped (${kb(withTabs.minified)} minified)`)
+  console.log(`  /persistent      ${kb(persistent.gzipped)} gzipped (${kb(persistent.minified)} minified), on its own`)
   console.log(`session-keystore   ${kb(theirs.gzipped)} gzipped (${kb(theirs.minified)} minified)`)
   if (process.argv.includes('--check')) {
     if (ours.gzipped > BUDGET) {

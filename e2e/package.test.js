@@ -17,7 +17,7 @@ test('the packed tarball installs, imports from ESM and CJS, and type-checks', {
     const packed = JSON.parse(run('npm', ['pack', '--json', '--pack-destination', dir], root))[0]
     const files = packed.files.map((f) => f.path).sort()
     for (const file of files) assert.match(file, /^(CHANGELOG\.md|LICENSE|README\.md|SECURITY\.md|package\.json|dist\/[\w-]+\.(js|cjs|d\.ts|d\.cts))$/, `${file} should not ship`)
-    for (const entry of ['index', 'tabs']) {
+    for (const entry of ['index', 'tabs', 'persistent']) {
       for (const ext of ['js', 'cjs', 'd.ts', 'd.cts']) assert.ok(files.includes(`dist/${entry}.${ext}`), `dist/${entry}.${ext} ships`)
     }
 
@@ -28,7 +28,9 @@ test('the packed tarball installs, imports from ESM and CJS, and type-checks', {
       join(dir, 'esm.mjs'),
       `import Default, { SessionKeystore } from 'tab-keystore'
 import { tabs } from 'tab-keystore/tabs'
+import { PersistentKeystore } from 'tab-keystore/persistent'
 if (Default !== SessionKeystore) throw new Error('default export differs')
+if (typeof PersistentKeystore.open !== 'function') throw new Error('no PersistentKeystore')
 const store = new SessionKeystore({ name: 'esm', tabs })
 store.set('k', new Uint8Array([1, 2]))
 console.log(JSON.stringify([...store.get('k')]))`,
@@ -37,6 +39,8 @@ console.log(JSON.stringify([...store.get('k')]))`,
       join(dir, 'cjs.cjs'),
       `const { SessionKeystore, default: Default } = require('tab-keystore')
 const { tabs } = require('tab-keystore/tabs')
+const { PersistentKeystore } = require('tab-keystore/persistent')
+if (typeof PersistentKeystore.drop !== 'function') throw new Error('no PersistentKeystore')
 if (Default !== SessionKeystore) throw new Error('default export differs')
 const store = new SessionKeystore({ name: 'cjs', tabs })
 store.set('k', 'v')
@@ -49,6 +53,13 @@ console.log(store.get('k'))`,
       join(dir, 'consumer.ts'),
       `import { SessionKeystore, type KeystoreEvents } from 'tab-keystore'
 import { tabs } from 'tab-keystore/tabs'
+import { PersistentKeystore, type StorageAdapter } from 'tab-keystore/persistent'
+export async function vault(adapter: StorageAdapter): Promise<Uint8Array | null> {
+  const v = await PersistentKeystore.open<{ masterKey: Uint8Array }>({ namespace: 'n', key: new Uint8Array(32), storage: adapter })
+  // @ts-expect-error: masterKey holds bytes
+  await v.set('masterKey', 'text')
+  return v.get('masterKey')
+}
 const store = new SessionKeystore<{ masterKey: Uint8Array; token: string }>({ name: 'ts', tabs, idleTimeout: 60_000 })
 store.clear({ everywhere: true })
 // @ts-expect-error: tabs is the plugin, not a flag

@@ -10,9 +10,14 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const allowed = ['/dist/', '/e2e/pages/', '/demo/', '/bench/pages/', '/bench/.scratch/', '/node_modules/@noble/ciphers/']
 const types = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.cjs': 'text/javascript; charset=utf-8', '.json': 'application/json', '.css': 'text/css', '.map': 'application/json', '.svg': 'image/svg+xml' }
 
-/** Starts the server on 127.0.0.1 (port 0: any free port). `isolated` adds COOP/COEP so performance.now() is precise. */
-export async function startServer({ port = 0, isolated = false } = {}) {
+/**
+ * Starts the server on 127.0.0.1 (port 0: any free port). `isolated` adds COOP/COEP so
+ * performance.now() is precise; `api(request, response)` may answer a request first.
+ */
+export async function startServer({ port = 0, isolated = false, api } = {}) {
   const server = createServer(async (request, response) => {
+    // An optional backend for the tests (e2e/backend.js): it answers first when it knows the route.
+    if (api && (await api(request, response))) return
     let path = normalize(decodeURIComponent(new URL(request.url, 'http://x').pathname))
     if (path === '/') path = '/demo/'
     if (path.endsWith('/')) path += 'index.html'

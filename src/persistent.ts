@@ -1,0 +1,519 @@
+import { chacha20poly1305 } from '@noble/ciphers/chacha.js'
+import { type Value, copy, isBytes, sameValue } from './encoding'
+import { Emitter, type KeystoreEvents, type Listener, assertEvent, describe } from './events'
+import type { KeyName, Schema, ValueOf } from './keystore'
+
+/**
+ * The persistent tier: keys that survive new tabs and browser restarts, sealed on disk
+ * under a key that only the app's server holds (one per login session). The server
+ * hands the key to the authenticated client; logout or revocation on the server deletes
+ * it, and what sits on disk can no longer be opened. The library never writes the key.
+ *
+ * Each entry is sealed on its own with ChaCha20-Poly1305 (`@noble/ciphers`) under
+ * HKDF-SHA-256(server key, namespace), with associated data binding the namespace, the
+ * entry's name and its expiry time: an entry moved to another name or namespace, or
+ * given a later expiry, no longer opens. Expiry times are stored readable, so cleanup
+ * needs no key.
+ */
+
+/** Where sealed entries go: a key-value store of strings, synchronous or not. */
+export interface StorageAdapter {
+  get(key: string): string | null | undefined | Promise<string | null | undefined>
+  set(key: string, value: string): void | Promise<void>
+  delete(key: string): void | Promise<void>
+  keys(): Iterable<string> | Promise<Iterable<string>>
+}
+
+/**
+ * Options of `PersistentKeystore.open()`.
+ *
+ * @example
+ * const options: PersistentKeystoreOptions = { namespace: `user:${id}:${session}`, key: serverKey }
+ */
+export interface PersistentKeystoreOptions {
+  /** One per user and login session, e.g. `user:42:session:abc`. */
+  namespace: string
+  /** The key the server issued for this login session: at least 32 random bytes, as bytes or base64. */
+  key: Uint8Array | string
+  /** Where entries go: `localStorage` (default), `indexedDB`, or an adapter of your own. */
+  storage?: 'localStorage' | 'indexedDB' | StorageAdapter
+  /** Time to live, in milliseconds, of entries set without an expiry. Default: none. */
+  defaultTtl?: number
+  /** How often expired entries are removed from storage, in milliseconds; `false` to never. Default: 60 s. */
+  cleanupInterval?: number | false
+}
+
+const FORMAT = 1
+const PREFIX = 'tab-keystore:p:'
+const CHECK = '\0check'
+const MIN_KEY_BYTES = 32
+
+const utf8 = (text: string): Uint8Array<ArrayBuffer> => new TextEncoder().encode(text)
+const prefixOf = (namespace: string): string => `${PREFIX}${encodeURIComponent(namespace)}:`
+
+function toBase64(bytes: Uint8Array): string {
+  let binary = ''
+  for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000))
+  return btoa(binary)
+}
+
+function fromBase64(text: unknown): Uint8Array | undefined {
+  if (typeof text !== 'string' || !/^[A-Za-z0-9+/]*={0,2}$/.test(text) || text.length % 4) return undefined
+  return Uint8Array.from(atob(text), (c) => c.charCodeAt(0))
+}
+
+/** `localStorage` as an adapter. */
+export function localStorageAdapter(storage: Storage = localStorage): StorageAdapter {
+  return {
+    get: (key) => storage.getItem(key),
+    set: (key, value) => storage.setItem(key, value),
+    delete: (key) => storage.removeItem(key),
+    keys: () => Array.from({ length: storage.length }, (_, i) => storage.key(i)).filter((k): k is string => k !== null),
+  }
+}
+
+/**
+ * IndexedDB as an adapter: one object store of strings in database `databaseName`.
+ *
+ * @example
+ * await PersistentKeystore.open({ namespace, key, storage: indexedDBAdapter() })
+ */
+export function indexedDBAdapter(databaseName = 'tab-keystore'): StorageAdapter {
+  let db: Promise<IDBDatabase> | undefined
+  const promised = <T>(request: IDBRequest<T>): Promise<T> =>
+    new Promise((resolve, reject) => {
+      request.onsuccess = () => resolve(request.result)
+      request.onerror = () => reject(request.error)
+    })
+  const store = async (mode: IDBTransactionMode): Promise<IDBObjectStore> => {
+    db ??= new Promise((resolve, reject) => {
+      const request = indexedDB.open(databaseName, 1)
+      request.onupgradeneeded = () => request.result.createObjectStore('entries')
+      request.onsuccess = () => resolve(request.result)
+      request.onerror = () => reject(request.error)
+    })
+    return (await db).transaction('entries', mode).objectStore('entries')
+  }
+  return {
+    get: async (key) => promised<string | undefined>((await store('readonly')).get(key)),
+    set: async (key, value) => void (await promised((await store('readwrite')).put(value, key))),
+    delete: async (key) => void (await promised((await store('readwrite')).delete(key))),
+    keys: async () => (await promised((await store('readonly')).getAllKeys())).filter((k): k is string => typeof k === 'string'),
+  }
+}
+
+function adapterFor(storage: PersistentKeystoreOptions['storage']): StorageAdapter {
+  if (storage === undefined || storage === 'localStorage') return localStorageAdapter()
+  if (storage === 'indexedDB') return indexedDBAdapter()
+  if (storage && typeof storage === 'object' && ['get', 'set', 'delete', 'keys'].every((m) => typeof (storage as unknown as Record<string, unknown>)[m] === 'function')) {
+    return storage
+  }
+  throw new TypeError(`options.storage must be 'localStorage', 'indexedDB' or an adapter with get, set, delete and keys; got ${describe(storage)}`)
+}
+
+interface SealedRecord {
+  expiresAt: number
+  nonce: Uint8Array
+  sealed: Uint8Array
+}
+
+/** Parses a stored record; `undefined` for anything this library did not write. */
+function parseRecord(text: unknown): SealedRecord | undefined {
+  if (typeof text !== 'string' || text.length > 64 * 1024 * 1024) return undefined
+  try {
+    const record: unknown = JSON.parse(text)
+    if (!record || typeof record !== 'object') return undefined
+    const { v, e, n, c } = record as Record<string, unknown>
+    const nonce = fromBase64(n)
+    const sealed = fromBase64(c)
+    if (v !== FORMAT || !(e === null || (typeof e === 'number' && Number.isFinite(e))) || nonce?.length !== 12 || !sealed || sealed.length < 17) {
+      return undefined
+    }
+    return { expiresAt: e === null ? Infinity : e, nonce, sealed }
+  } catch {
+    return undefined
+  }
+}
+
+const associatedData = (namespace: string, name: string, expiresAt: number): Uint8Array =>
+  utf8(JSON.stringify([`tab-keystore/persistent/${FORMAT}`, namespace, name, expiresAt === Infinity ? null : expiresAt]))
+
+/**
+ * A namespace of sealed entries in persistent storage, opened with the server's key.
+ * Every method is async (storage may be). Emits the same events as `SessionKeystore`.
+ *
+ * @example
+ * import { PersistentKeystore } from 'tab-keystore/persistent'
+ *
+ * const { key } = await (await fetch('/api/session-key')).json()  // base64, from your server
+ * const vault = await PersistentKeystore.open<{ masterKey: Uint8Array }>({ namespace: `user:${userId}:${sessionId}`, key })
+ * await vault.set('masterKey', masterKey)
+ * const again = await vault.get('masterKey')   // also in a new tab, or after a browser restart
+ */
+export class PersistentKeystore<S extends Schema = Record<string, Value>> {
+  /** The namespace given to `open`. */
+  readonly namespace: string
+  readonly #key: Uint8Array
+  readonly #storage: StorageAdapter
+  readonly #prefix: string
+  readonly #defaultTtl: number | undefined
+  readonly #events = new Emitter()
+  readonly #cleanupTimer: ReturnType<typeof setInterval> | undefined
+  #closed = false
+
+  private constructor(namespace: string, key: Uint8Array, storage: StorageAdapter, defaultTtl: number | undefined, interval: number | false) {
+    this.namespace = namespace
+    this.#key = key
+    this.#storage = storage
+    this.#prefix = prefixOf(namespace)
+    this.#defaultTtl = defaultTtl
+    if (interval !== false) {
+      // A failed cleanup is reported and the next one runs anyway.
+      this.#cleanupTimer = setInterval(() => void this.cleanup().catch(() => undefined), interval)
+      ;(this.#cleanupTimer as { unref?: () => void }).unref?.()
+    }
+  }
+
+  /**
+   * Opens (or creates) a namespace with the server's key. Rejects with a clear error,
+   * deleting nothing, when the key is not the one the namespace was created with.
+   *
+   * @example
+   * const vault = await PersistentKeystore.open({ namespace: 'user:42:s1', key: serverKeyBase64 })
+   */
+  static async open<S extends Schema = Record<string, Value>>(options: PersistentKeystoreOptions): Promise<PersistentKeystore<S>> {
+    if (typeof options !== 'object' || options === null) throw new TypeError(`options must be an object; got ${describe(options)}`)
+    const { namespace, key, storage, defaultTtl, cleanupInterval = 60_000 } = options
+    if (typeof namespace !== 'string' || !namespace || !namespace.isWellFormed()) {
+      throw new TypeError(`options.namespace must be a non-empty, well-formed string; got ${describe(namespace)}`)
+    }
+    const serverKey = typeof key === 'string' ? fromBase64(key) : isBytes(key) ? key : undefined
+    if (!serverKey) throw new TypeError(`options.key must be a Uint8Array or a base64 string; got ${describe(key)}`)
+    if (serverKey.length < MIN_KEY_BYTES) {
+      throw new RangeError(`options.key must hold at least ${MIN_KEY_BYTES} random bytes; got ${serverKey.length}`)
+    }
+    if (defaultTtl !== undefined && !(typeof defaultTtl === 'number' && defaultTtl > 0 && defaultTtl < Infinity)) {
+      throw new RangeError(`options.defaultTtl must be a positive number of milliseconds; got ${describe(defaultTtl)}`)
+    }
+    if (cleanupInterval !== false && !(typeof cleanupInterval === 'number' && cleanupInterval > 0 && cleanupInterval < 2 ** 31)) {
+      throw new RangeError(`options.cleanupInterval must be a positive number of milliseconds or false; got ${describe(cleanupInterval)}`)
+    }
+    const adapter = adapterFor(storage)
+    // HKDF through WebCrypto (open is async anyway); the derived key never leaves memory.
+    const raw = new Uint8Array(serverKey)
+    const material = await crypto.subtle.importKey('raw', raw, 'HKDF', false, ['deriveBits'])
+    raw.fill(0)
+    const derived = new Uint8Array(
+      await crypto.subtle.deriveBits(
+        { name: 'HKDF', hash: 'SHA-256', salt: utf8(`tab-keystore/persistent/${FORMAT}`), info: utf8(namespace) },
+        material,
+        256,
+      ),
+    )
+    const store = new PersistentKeystore<S>(namespace, derived, adapter, defaultTtl, cleanupInterval)
+    // A check entry tells a wrong (or revoked and reissued) key from tampered entries.
+    const checkKey = store.#prefix
+    const check = parseRecord(await adapter.get(checkKey))
+    if (check) {
+      if (store.#open(CHECK, check) === undefined) {
+        store.close()
+        throw new Error(`PersistentKeystore.open: this key does not open namespace "${namespace}" (wrong or revoked key); nothing was deleted`)
+      }
+    } else {
+      await adapter.set(checkKey, store.#seal(CHECK, utf8('tab-keystore'), Infinity))
+    }
+    return store
+  }
+
+  /**
+   * Deletes every entry of a namespace, without its key (logout, or a revoked session).
+   *
+   * @example
+   * await PersistentKeystore.drop(`user:${userId}:${sessionId}`)
+   */
+  static async drop(namespace: string, storage?: PersistentKeystoreOptions['storage']): Promise<number> {
+    const adapter = adapterFor(storage)
+    const prefix = prefixOf(namespace)
+    let dropped = 0
+    for (const key of [...(await adapter.keys())]) {
+      if (key.startsWith(prefix)) {
+        await adapter.delete(key)
+        dropped++
+      }
+    }
+    return dropped
+  }
+
+  /**
+   * The namespaces that have entries in `storage`: for dropping those of old sessions.
+   *
+   * @example
+   * for (const ns of await PersistentKeystore.namespaces()) if (ns !== current) await PersistentKeystore.drop(ns)
+   */
+  static async namespaces(storage?: PersistentKeystoreOptions['storage']): Promise<string[]> {
+    const found = new Set<string>()
+    for (const key of await adapterFor(storage).keys()) {
+      if (!key.startsWith(PREFIX)) continue
+      const end = key.indexOf(':', PREFIX.length)
+      if (end < 0) continue
+      try {
+        found.add(decodeURIComponent(key.slice(PREFIX.length, end)))
+      } catch {
+        // not ours
+      }
+    }
+    return [...found]
+  }
+
+  /**
+   * Seals and stores `value` under `name`; bytes are copied. Without `expiresAt`,
+   * `defaultTtl` applies when set. Events as in `SessionKeystore`.
+   *
+   * @example
+   * await vault.set('token', token, Date.now() + 86_400_000)
+   */
+  async set<K extends KeyName<S>>(name: K, typedValue: ValueOf<S, K>, expiresAt?: Date | number): Promise<void> {
+    const value: unknown = typedValue
+    this.#assertOpen()
+    this.#assertName(name)
+    const isText = typeof value === 'string'
+    if (!(isText ? value.isWellFormed() : isBytes(value))) {
+      throw new TypeError(`value must be a well-formed string or a Uint8Array; got ${describe(value)}`)
+    }
+    const bytes = isText ? utf8(value) : (value as Uint8Array)
+    let until = expiresAt instanceof Date ? expiresAt.getTime() : expiresAt
+    if (until === undefined) until = this.#defaultTtl === undefined ? Infinity : Date.now() + this.#defaultTtl
+    else if (typeof until !== 'number' || !Number.isFinite(until)) {
+      throw new TypeError(`expiresAt must be a valid Date or finite epoch milliseconds; got ${describe(expiresAt)}`)
+    }
+    const old = await this.#read(name)
+    if (until <= Date.now()) {
+      if (old !== undefined) await this.#call(() => this.#storage.delete(this.#prefix + encodeURIComponent(name)))
+      this.#emit('expired', name)
+      return
+    }
+    const plain = new Uint8Array(1 + bytes.length)
+    plain[0] = isText ? 0 : 1
+    plain.set(bytes, 1)
+    const stored = await this.#call(() => this.#storage.set(this.#prefix + encodeURIComponent(name), this.#seal(name, plain, until)))
+    plain.fill(0)
+    if (isText) bytes.fill(0)
+    if (stored === FAILED) throw new Error(`set: the storage refused the entry "${name}" (see the error event)`)
+    if (old === undefined) this.#emit('created', name)
+    else if (!sameValue(old.value, value as Value)) this.#emit('updated', name)
+  }
+
+  /**
+   * The value under `name`, or `null` when absent, expired, or unreadable (tampered
+   * entries are reported with an `error` event and skipped).
+   *
+   * @example
+   * const key = await vault.get('masterKey')
+   */
+  async get<K extends KeyName<S>>(name: K): Promise<ValueOf<S, K> | null> {
+    this.#assertOpen()
+    this.#assertName(name)
+    const entry = await this.#read(name)
+    if (!entry) return null
+    this.#emit('read', name)
+    return entry.value as ValueOf<S, K>
+  }
+
+  /**
+   * Whether `name` holds a readable, unexpired value.
+   *
+   * @example
+   * if (await vault.has('masterKey')) skipLogin()
+   */
+  async has(name: KeyName<S>): Promise<boolean> {
+    this.#assertOpen()
+    this.#assertName(name)
+    return (await this.#read(name)) !== undefined
+  }
+
+  /**
+   * Names of the unexpired entries (from their readable expiry; nothing is decrypted).
+   *
+   * @example
+   * for (const name of await vault.keys()) console.log(name)
+   */
+  async keys(): Promise<KeyName<S>[]> {
+    this.#assertOpen()
+    const now = Date.now()
+    const names: KeyName<S>[] = []
+    for (const [name, record] of await this.#records()) if (record && record.expiresAt > now) names.push(name as KeyName<S>)
+    return names
+  }
+
+  /**
+   * Deletes `name`; resolves to whether there was an entry.
+   *
+   * @example
+   * await vault.delete('token')
+   */
+  async delete(name: KeyName<S>): Promise<boolean> {
+    this.#assertOpen()
+    this.#assertName(name)
+    const key = this.#prefix + encodeURIComponent(name)
+    const record = parseRecord(await this.#call(() => this.#storage.get(key)))
+    if (!record) return false
+    await this.#call(() => this.#storage.delete(key))
+    this.#emit(record.expiresAt <= Date.now() ? 'expired' : 'deleted', name)
+    return true
+  }
+
+  /**
+   * Deletes every entry of the namespace (the namespace stays open).
+   *
+   * @example
+   * await vault.clear()
+   */
+  async clear(): Promise<void> {
+    this.#assertOpen()
+    for (const [name] of await this.#records()) {
+      await this.#call(() => this.#storage.delete(this.#prefix + encodeURIComponent(name)))
+      this.#emit('deleted', name)
+    }
+  }
+
+  /**
+   * Removes expired entries from storage now (the interval does it too); resolves to
+   * how many went. Needs no key: expiry times are readable.
+   *
+   * @example
+   * await vault.cleanup()
+   */
+  async cleanup(): Promise<number> {
+    if (this.#closed) return 0
+    const now = Date.now()
+    let removed = 0
+    for (const [name, record] of await this.#records()) {
+      if (record && record.expiresAt <= now && (await this.#call(() => this.#storage.delete(this.#prefix + encodeURIComponent(name)))) !== FAILED) {
+        removed++
+        this.#emit('expired', name)
+      }
+    }
+    return removed
+  }
+
+  /**
+   * Subscribes to an event; returns the function that unsubscribes.
+   *
+   * @example
+   * vault.on('error', ({ reason }) => report(reason))
+   */
+  on<E extends keyof KeystoreEvents>(event: E, listener: Listener<KeyName<S>, E>): () => void {
+    assertEvent(event)
+    if (typeof listener !== 'function') throw new TypeError(`listener must be a function; got ${describe(listener)}`)
+    this.#events.on(event, listener)
+    return () => this.#events.off(event, listener)
+  }
+
+  /**
+   * Unsubscribes a listener given to `on`.
+   *
+   * @example
+   * vault.off('read', onRead)
+   */
+  off<E extends keyof KeystoreEvents>(event: E, listener: Listener<KeyName<S>, E>): void {
+    this.#events.off(event, listener)
+  }
+
+  /**
+   * Stops the cleanup timer and wipes the key from memory; later calls throw.
+   *
+   * @example
+   * vault.close()
+   */
+  close(): void {
+    this.#closed = true
+    clearInterval(this.#cleanupTimer)
+    this.#key.fill(0)
+    this.#events.clear()
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new Error(`PersistentKeystore "${this.namespace}" was closed`)
+  }
+
+  #assertName(name: unknown): asserts name is string {
+    if (typeof name !== 'string' || !name.isWellFormed() || name === CHECK) {
+      throw new TypeError(`name must be a well-formed string; got ${describe(name)}`)
+    }
+  }
+
+  #emit(event: 'created' | 'read' | 'updated' | 'deleted' | 'expired', name: string): void {
+    this.#events.emit(event, { name })
+  }
+
+  /** Runs a storage call; a throw becomes an `error` event (reason `storage-unavailable`) and `FAILED`. */
+  async #call<T>(run: () => T | Promise<T>): Promise<T | typeof FAILED> {
+    try {
+      return await run()
+    } catch (error) {
+      this.#events.emit('error', { reason: 'storage-unavailable', error })
+      return FAILED
+    }
+  }
+
+  #seal(name: string, plain: Uint8Array, expiresAt: number): string {
+    const nonce = crypto.getRandomValues(new Uint8Array(12))
+    const sealed = chacha20poly1305(this.#key, nonce, associatedData(this.namespace, name, expiresAt)).encrypt(plain)
+    return JSON.stringify({ v: FORMAT, e: expiresAt === Infinity ? null : expiresAt, n: toBase64(nonce), c: toBase64(sealed) })
+  }
+
+  #open(name: string, record: SealedRecord): Uint8Array | undefined {
+    try {
+      return chacha20poly1305(this.#key, record.nonce, associatedData(this.namespace, name, record.expiresAt)).decrypt(record.sealed)
+    } catch {
+      return undefined
+    }
+  }
+
+  /** The live value of `name`: expired entries are deleted (`expired`), unreadable ones reported. */
+  async #read(name: string): Promise<{ value: Value } | undefined> {
+    const key = this.#prefix + encodeURIComponent(name)
+    const text = await this.#call(() => this.#storage.get(key))
+    if (text === FAILED || text === null || text === undefined) return undefined
+    const record = parseRecord(text)
+    if (!record) {
+      this.#events.emit('error', { reason: 'corrupt' })
+      return undefined
+    }
+    if (record.expiresAt <= Date.now()) {
+      await this.#call(() => this.#storage.delete(key))
+      this.#emit('expired', name)
+      return undefined
+    }
+    const plain = this.#open(name, record)
+    if (!plain || (plain[0] !== 0 && plain[0] !== 1)) {
+      this.#events.emit('error', { reason: 'tampered' })
+      return undefined
+    }
+    const body = plain.subarray(1)
+    const value = plain[0] === 0 ? new TextDecoder().decode(body) : copy(body)
+    plain.fill(0)
+    return { value }
+  }
+
+  /** Every entry of this namespace as [name, record | undefined (unparsable)], the check entry left out. */
+  async #records(): Promise<[string, SealedRecord | undefined][]> {
+    const keys = await this.#call(() => this.#storage.keys())
+    if (keys === FAILED) return []
+    const out: [string, SealedRecord | undefined][] = []
+    for (const key of [...keys]) {
+      if (typeof key !== 'string' || !key.startsWith(this.#prefix) || key === this.#prefix) continue
+      let name: string
+      try {
+        name = decodeURIComponent(key.slice(this.#prefix.length))
+      } catch {
+        continue
+      }
+      const text = await this.#call(() => this.#storage.get(key))
+      out.push([name, text === FAILED ? undefined : parseRecord(text)])
+    }
+    return out
+  }
+}
+
+const FAILED: unique symbol = Symbol('failed')

@@ -1,0 +1,225 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { PersistentKeystore, type StorageAdapter, localStorageAdapter } from '../src/persistent'
+
+const open: PersistentKeystore[] = []
+const serverKey = (): Uint8Array => crypto.getRandomValues(new Uint8Array(32))
+const base64 = (bytes: Uint8Array): string => btoa(String.fromCharCode(...bytes))
+
+async function openStore(options: Partial<Parameters<typeof PersistentKeystore.open>[0]> & { key: Uint8Array | string }) {
+  const store = await PersistentKeystore.open({ namespace: 'user:1:s1', cleanupInterval: false, ...options })
+  open.push(store)
+  const events: string[] = []
+  for (const event of ['created', 'updated', 'deleted', 'expired', 'read'] as const) store.on(event, ({ name }) => events.push(`${event}:${name}`))
+  store.on('error', ({ reason }) => events.push(`error:${reason}`))
+  return { store, events }
+}
+
+/** A Map-backed adapter, asynchronous, that can be told to fail or to return junk. */
+function memoryAdapter(map = new Map<string, string>()) {
+  const faults = { throwOn: new Set<string>(), junkFor: new Set<string>() }
+  const adapter: StorageAdapter = {
+    get: async (key) => {
+      if (faults.throwOn.has('get')) throw new Error('get failed')
+      return faults.junkFor.has(key) ? ('{"v":1,"junk":' as string) : (map.get(key) ?? null)
+    },
+    set: async (key, value) => {
+      if (faults.throwOn.has('set')) throw new Error('set failed')
+      map.set(key, value)
+    },
+    delete: async (key) => {
+      if (faults.throwOn.has('delete')) throw new Error('delete failed')
+      map.delete(key)
+    },
+    keys: async () => {
+      if (faults.throwOn.has('keys')) throw new Error('keys failed')
+      return [...map.keys()]
+    },
+  }
+  return { adapter, map, faults }
+}
+
+beforeEach(() => localStorage.clear())
+afterEach(() => {
+  for (const store of open.splice(0)) store.close()
+  vi.useRealTimers()
+  vi.restoreAllMocks()
+})
+
+describe('PersistentKeystore', () => {
+  it('round-trips strings and bytes across re-opening with the same key (bytes or base64)', async () => {
+    const key = serverKey()
+    const { store, events } = await openStore({ key })
+    await store.set('token', 'secret ✓')
+    await store.set('masterKey', new Uint8Array([0, 1, 255]))
+    await store.set('token', 'secret ✓')
+    await store.set('token', 'replaced')
+    expect(events).toEqual(['created:token', 'created:masterKey', 'updated:token'])
+    store.close()
+    const again = await openStore({ key: base64(key) })
+    expect(await again.store.get('token')).toBe('replaced')
+    expect(await again.store.get('masterKey')).toEqual(new Uint8Array([0, 1, 255]))
+    expect((await again.store.keys()).sort()).toEqual(['masterKey', 'token'])
+    expect(await again.store.has('absent')).toBe(false)
+  })
+
+  it('never writes the server key nor a value in readable form', async () => {
+    const key = serverKey()
+    const { store } = await openStore({ key })
+    await store.set('token', 'visible-secret-text')
+    await store.set('bytes', new TextEncoder().encode('visible-bytes-text'))
+    const everything = Object.keys(localStorage).map((k) => k + localStorage.getItem(k)).join('\n')
+    for (const needle of ['visible-secret-text', 'visible-bytes-text', btoa('visible-secret-text'), base64(key), Array.from(key, (b) => b.toString(16).padStart(2, '0')).join('')]) {
+      expect(everything).not.toContain(needle)
+    }
+    // Expiry times stay readable for cleanup.
+    expect(everything).toContain('"e":null')
+  })
+
+  it('the wrong key: open rejects with a clear error and deletes nothing', async () => {
+    const { store } = await openStore({ key: serverKey() })
+    await store.set('token', 'x')
+    const before = { ...localStorage }
+    await expect(PersistentKeystore.open({ namespace: 'user:1:s1', key: serverKey(), cleanupInterval: false })).rejects.toThrow(
+      /does not open namespace "user:1:s1" \(wrong or revoked key\); nothing was deleted/,
+    )
+    expect({ ...localStorage }).toEqual(before)
+  })
+
+  it('moving, renaming, extending or editing an entry is detected; the others still load', async () => {
+    const { store, events } = await openStore({ key: serverKey() })
+    const until = Date.now() + 60_000
+    await store.set('a', 'value a', until)
+    await store.set('b', 'value b', until)
+    await store.set('c', 'value c')
+    await store.set('d', 'value d')
+    const prefix = 'tab-keystore:p:user%3A1%3As1:'
+    const recordOf = (name: string) => JSON.parse(localStorage.getItem(prefix + name)!)
+    // renamed: a's record under the name b
+    localStorage.setItem(prefix + 'b', JSON.stringify(recordOf('a')))
+    // extended: a later expiry
+    localStorage.setItem(prefix + 'a', JSON.stringify({ ...recordOf('a'), e: until + 86_400_000 }))
+    // edited ciphertext
+    const c = recordOf('c')
+    c.c = (c.c[0] === 'A' ? 'B' : 'A') + c.c.slice(1)
+    localStorage.setItem(prefix + 'c', JSON.stringify(c))
+    events.length = 0
+    expect(await store.get('a')).toBeNull()
+    expect(await store.get('b')).toBeNull()
+    expect(await store.get('c')).toBeNull()
+    expect(await store.get('d')).toBe('value d')
+    expect(events).toEqual(['error:tampered', 'error:tampered', 'error:tampered', 'read:d'])
+  })
+
+  it('namespaces never see each other’s entries, even with the same server key', async () => {
+    const key = serverKey()
+    const one = await openStore({ key, namespace: 'user:1:s1' })
+    const two = await openStore({ key, namespace: 'user:2:s9' })
+    await one.store.set('k', 'one')
+    expect(await two.store.get('k')).toBeNull()
+    expect(await two.store.keys()).toEqual([])
+    // A record copied across namespaces does not open there.
+    localStorage.setItem('tab-keystore:p:user%3A2%3As9:k', localStorage.getItem('tab-keystore:p:user%3A1%3As1:k')!)
+    expect(await two.store.get('k')).toBeNull()
+    expect(two.events).toContain('error:tampered')
+    expect((await PersistentKeystore.namespaces()).sort()).toEqual(['user:1:s1', 'user:2:s9'])
+  })
+
+  it('expiry, default TTL, periodic and manual cleanup; a failed cleanup does not stop later ones', async () => {
+    vi.useFakeTimers({ toFake: ['Date', 'setInterval', 'clearInterval', 'setTimeout'] })
+    const memory = memoryAdapter()
+    const { store, events } = await openStore({ key: serverKey(), storage: memory.adapter, defaultTtl: 1000, cleanupInterval: 500 })
+    await store.set('short', 'x')
+    await store.set('long', 'y', Date.now() + 10_000)
+    await store.set('past', 'z', Date.now() - 1)
+    expect(events).toEqual(['created:short', 'created:long', 'expired:past'])
+    memory.faults.throwOn.add('keys')
+    await vi.advanceTimersByTimeAsync(1000)
+    expect([...memory.map.keys()].some((k) => k.endsWith(':short'))).toBe(true) // the failing cleanup removed nothing
+    memory.faults.throwOn.clear()
+    await vi.advanceTimersByTimeAsync(500)
+    expect([...memory.map.keys()].some((k) => k.endsWith(':short'))).toBe(false)
+    expect(events).toContain('expired:short')
+    expect(events).toContain('error:storage-unavailable')
+    vi.setSystemTime(Date.now() + 20_000)
+    expect(await store.cleanup()).toBe(1)
+    expect(await store.keys()).toEqual([])
+  })
+
+  it('an adapter that throws or returns junk never corrupts other entries nor stops the store', async () => {
+    const memory = memoryAdapter()
+    const { store, events } = await openStore({ key: serverKey(), storage: memory.adapter })
+    await store.set('good', 'kept')
+    await store.set('bad', 'junked')
+    memory.faults.junkFor.add('tab-keystore:p:user%3A1%3As1:bad')
+    expect(await store.get('bad')).toBeNull()
+    expect(await store.get('good')).toBe('kept')
+    memory.faults.throwOn.add('get')
+    expect(await store.get('good')).toBeNull()
+    memory.faults.throwOn.clear()
+    memory.faults.throwOn.add('set')
+    await expect(store.set('new', 'v')).rejects.toThrow(/storage refused the entry "new"/)
+    memory.faults.throwOn.clear()
+    expect(await store.get('good')).toBe('kept')
+    expect(events.filter((e) => e.startsWith('error'))).toEqual(['error:corrupt', 'error:storage-unavailable', 'error:storage-unavailable'])
+  })
+
+  it('works with a synchronous custom adapter', async () => {
+    const map = new Map<string, string>()
+    const adapter: StorageAdapter = { get: (k) => map.get(k), set: (k, v) => void map.set(k, v), delete: (k) => void map.delete(k), keys: () => map.keys() }
+    const { store } = await openStore({ key: serverKey(), storage: adapter })
+    await store.set('k', 'v')
+    expect(await store.get('k')).toBe('v')
+    expect(await store.delete('k')).toBe(true)
+    expect(await store.delete('k')).toBe(false)
+  })
+
+  it('drop() deletes a whole namespace without its key, and nothing else', async () => {
+    const a = await openStore({ key: serverKey(), namespace: 'user:1:old' })
+    const b = await openStore({ key: serverKey(), namespace: 'user:1:new' })
+    await a.store.set('k', '1')
+    await b.store.set('k', '2')
+    localStorage.setItem('unrelated', 'keep')
+    expect(await PersistentKeystore.drop('user:1:old')).toBe(2) // the entry and the key check
+    expect(await b.store.get('k')).toBe('2')
+    expect(localStorage.getItem('unrelated')).toBe('keep')
+    expect(await PersistentKeystore.namespaces()).toEqual(['user:1:new'])
+  })
+
+  it('clear() empties the namespace, which stays usable', async () => {
+    const { store, events } = await openStore({ key: serverKey() })
+    await store.set('a', '1')
+    await store.set('b', '2')
+    await store.clear()
+    expect(await store.keys()).toEqual([])
+    expect(events.filter((e) => e.startsWith('deleted')).sort()).toEqual(['deleted:a', 'deleted:b'])
+    await store.set('c', '3')
+    expect(await store.get('c')).toBe('3')
+  })
+
+  it('refuses bad options and arguments by name, and calls after close()', async () => {
+    const bad: [Record<string, unknown>, RegExp][] = [
+      [{ namespace: '', key: serverKey() }, /^options\.namespace must be/],
+      [{ namespace: 'n', key: 'not base64!' }, /^options\.key must be a Uint8Array or a base64 string/],
+      [{ namespace: 'n', key: new Uint8Array(16) }, /^options\.key must hold at least 32 random bytes; got 16/],
+      [{ namespace: 'n', key: serverKey(), storage: 'sessionStorage' }, /^options\.storage must be/],
+      [{ namespace: 'n', key: serverKey(), storage: { get() {} } }, /^options\.storage must be/],
+      [{ namespace: 'n', key: serverKey(), defaultTtl: -5 }, /^options\.defaultTtl/],
+      [{ namespace: 'n', key: serverKey(), cleanupInterval: 0 }, /^options\.cleanupInterval/],
+    ]
+    for (const [options, message] of bad) {
+      await expect(PersistentKeystore.open(options as never), JSON.stringify(Object.keys(options))).rejects.toThrow(message)
+    }
+    expect(localStorage.length).toBe(0)
+    const { store } = await openStore({ key: serverKey() })
+    await expect(store.set('k', 42 as never)).rejects.toThrow(/^value must be a well-formed string or a Uint8Array/)
+    await expect(store.set('k', 'v', NaN)).rejects.toThrow(/^expiresAt must be/)
+    await expect(store.get(7 as never)).rejects.toThrow(/^name must be a well-formed string/)
+    store.close()
+    await expect(store.get('k')).rejects.toThrow(/was closed/)
+  })
+
+  it('the localStorage adapter is the default and lists only what is there', () => {
+    localStorage.setItem('x', '1')
+    expect([...localStorageAdapter().keys() as string[]]).toEqual(['x'])
+  })
+})
