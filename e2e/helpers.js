@@ -1,4 +1,6 @@
 import { after, before } from 'node:test'
+import { readdir, readFile } from 'node:fs/promises'
+import { join } from 'node:path'
 import { launch } from './browser.js'
 import { startServer } from './server.js'
 
@@ -53,3 +55,38 @@ export const contents = (page) =>
 
 export const storageKeys = (page) => page.evaluate(() => Object.keys(sessionStorage))
 export const windowName = (page) => page.evaluate(() => window.name)
+
+/**
+ * What to look for on disk for a secret: its bytes raw, as UTF-16LE (how Chromium stores
+ * DOM storage), as base64 and hex, and those two again as UTF-16LE.
+ */
+export function encodings(label, bytes) {
+  return [
+    [`${label} raw`, bytes],
+    [`${label} utf-16le`, Buffer.from(bytes.toString('latin1'), 'utf16le')],
+    [`${label} base64`, Buffer.from(bytes.toString('base64'))],
+    [`${label} hex`, Buffer.from(bytes.toString('hex'))],
+    [`${label} base64 utf-16le`, Buffer.from(bytes.toString('base64'), 'utf16le')],
+    [`${label} hex utf-16le`, Buffer.from(bytes.toString('hex'), 'utf16le')],
+  ]
+}
+
+async function* filesUnder(dir) {
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name)
+    if (entry.isDirectory()) yield* filesUnder(path)
+    else if (entry.isFile()) yield path
+  }
+}
+
+/** Reads every file under `dir` and says where each needle was found, and how many files were read. */
+export async function scanDirectory(dir, needles) {
+  const hits = []
+  let files = 0
+  for await (const path of filesUnder(dir)) {
+    const data = await readFile(path)
+    files++
+    for (const [label, needle] of needles) if (data.includes(needle)) hits.push(`${label} in ${path.slice(dir.length)}`)
+  }
+  return { hits, files }
+}

@@ -2,31 +2,14 @@
 // per login and forgets it at logout, and a persistent Chromium profile across restarts.
 import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
+import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import { createBackend } from './backend.js'
 import { launch, launchPersistent } from './browser.js'
-import { ready } from './helpers.js'
+import { encodings, ready, scanDirectory } from './helpers.js'
 import { startServer } from './server.js'
-
-async function* files(dir) {
-  for (const entry of await readdir(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name)
-    if (entry.isDirectory()) yield* files(path)
-    else if (entry.isFile()) yield path
-  }
-}
-
-const encodings = (label, bytes) => [
-  [`${label} raw`, bytes],
-  [`${label} utf-16le`, Buffer.from(bytes.toString('latin1'), 'utf16le')],
-  [`${label} base64`, Buffer.from(bytes.toString('base64'))],
-  [`${label} hex`, Buffer.from(bytes.toString('hex'))],
-  [`${label} base64 utf-16le`, Buffer.from(bytes.toString('base64'), 'utf16le')],
-  [`${label} hex utf-16le`, Buffer.from(bytes.toString('hex'), 'utf16le')],
-]
 
 test('log in, store secrets, restart the browser: back without the password; log out: nothing opens, leftovers cleaned; nothing readable on disk', { timeout: 180_000 }, async () => {
   const backend = createBackend()
@@ -97,14 +80,8 @@ test('log in, store secrets, restart the browser: back without the password; log
       ...encodings('master key', Buffer.from(masterKey)),
       ...serverKeys.flatMap((key, i) => encodings(`server key #${i + 1}`, Buffer.from(key, 'base64'))),
     ]
-    const controls = encodings('control', Buffer.from(control))
-    const hits = []
-    const controlHits = []
-    for await (const path of files(profile)) {
-      const data = await readFile(path)
-      for (const [label, needle] of needles) if (data.includes(needle)) hits.push(`${label} in ${path.slice(profile.length)}`)
-      for (const [label, needle] of controls) if (data.includes(needle)) controlHits.push(label)
-    }
+    const { hits } = await scanDirectory(profile, needles)
+    const { hits: controlHits } = await scanDirectory(profile, encodings('control', Buffer.from(control)))
     assert.ok(controlHits.length > 0, 'the plain localStorage control must be found on disk, or the scan proves nothing')
     assert.deepEqual(hits, [])
   } finally {

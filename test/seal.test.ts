@@ -1,7 +1,7 @@
 import fc from 'fast-check'
 import { afterEach, describe, expect, it } from 'vitest'
 import { FORMAT_VERSION, SHARE_LENGTH, open, pack, randomBytes, readShare, seal, unpack, writeShare } from '../src/seal'
-import { decodeEntries, encodeEntries, padLength, MIN_PADDED, type Entry } from '../src/encoding'
+import { encodeEntries } from '../src/encoding'
 
 afterEach(() => {
   window.name = ''
@@ -39,69 +39,6 @@ describe('text packing (15 bits per UTF-16 unit)', () => {
     )
     expect(unpack('\u0800')).toEqual(new Uint8Array(0)) // the one encoding of no bytes
     for (const junk of ['', 'hello', '\u0801', '\u0802abc', '\ud800\u0800', '{"a":1}']) expect(unpack(junk)).toBeUndefined()
-  })
-})
-
-describe('padding', () => {
-  it('pads to at least 1 KiB and at most 12% more, monotonically', () => {
-    expect(padLength(0)).toBe(MIN_PADDED)
-    expect(padLength(1024)).toBe(1024)
-    let previous = 0
-    for (let n = 1; n < 200_000; n += 97) {
-      const padded = padLength(n)
-      expect(padded).toBeGreaterThanOrEqual(n)
-      expect(padded).toBeGreaterThanOrEqual(previous)
-      if (n > MIN_PADDED) expect(padded / n).toBeLessThanOrEqual(1.12)
-      previous = padded
-    }
-  })
-
-  it('small stores of different sizes and counts seal to the same length', () => {
-    const s1 = randomBytes(SHARE_LENGTH)
-    const one = encodeEntries(new Map([['k', { value: 'v', expiresAt: Infinity }]]), 0)
-    const many = encodeEntries(
-      new Map(Array.from({ length: 10 }, (_, i): [string, Entry] => [`key${i}`, { value: 'x'.repeat(40), expiresAt: 1e12 }])),
-      0,
-    )
-    expect(seal(one.bytes, s1, 'a').length).toBe(seal(many.bytes, s1, 'a').length)
-  })
-})
-
-describe('entries encoding', () => {
-  it('round-trips names, string and byte values and expiry times', () => {
-    const entries: [string, Entry][] = [
-      ['masterKey', { value: new Uint8Array([0, 255, 7]), expiresAt: Infinity }],
-      ['tökén 🔑', { value: 'välue ✓ \u{1F511}', expiresAt: 1_893_456_000_123 }],
-      ['', { value: '', expiresAt: 5 }],
-      ['empty-bytes', { value: new Uint8Array(0), expiresAt: Infinity }],
-    ]
-    const { bytes, count } = encodeEntries(new Map(entries), 0)
-    expect(count).toBe(4)
-    expect(decodeEntries(bytes)).toEqual(entries)
-  })
-
-  it('leaves out entries expired at the given time', () => {
-    const entries = new Map<string, Entry>([
-      ['gone', { value: 'x', expiresAt: 100 }],
-      ['kept', { value: 'y', expiresAt: 101 }],
-    ])
-    const { bytes, count } = encodeEntries(entries, 100)
-    expect(count).toBe(1)
-    expect(decodeEntries(bytes).map(([name]) => name)).toEqual(['kept'])
-  })
-
-  it('throws on truncated or malformed input', () => {
-    const { bytes } = encodeEntries(new Map([['k', { value: 'value', expiresAt: Infinity }]]), 0)
-    expect(() => decodeEntries(bytes.subarray(0, 10))).toThrow()
-    const wrongKind = bytes.slice()
-    wrongKind[8] = 9 // the first entry's kind
-    expect(() => decodeEntries(wrongKind)).toThrow()
-    const longText = bytes.slice()
-    longText[7] = longText[7]! + 1 // one more byte of text than the entries use
-    expect(() => decodeEntries(longText)).toThrow()
-    const hugeCount = bytes.slice()
-    hugeCount[0] = 0xff
-    expect(() => decodeEntries(hugeCount)).toThrow()
   })
 })
 
