@@ -179,7 +179,11 @@ export class SessionKeystore<S extends Schema = Record<string, Value>> {
       else emit()
     }
     this.#tab = linkTab(name, {
-      encode: () => encodeEntries(this.#entries, Date.now()),
+      // Timers may not have fired: keys past their idle time are not handed to the next page.
+      encode: () => {
+        this.#idle?.check()
+        return encodeEntries(this.#entries, Date.now())
+      },
       clearedElsewhere: () => this.#clearEntries('other-page'),
       report,
       persisted: (count) => this.#events.emit('persisted', { count }),
@@ -219,6 +223,7 @@ export class SessionKeystore<S extends Schema = Record<string, Value>> {
     this.#tabs = tabs?.({
       name,
       entries: this.#entries,
+      checkIdle: () => this.#idle?.check(),
       arm: (key, expiresAt) => this.#timers.arm(key, expiresAt),
       emit: (event, payload) => this.#events.emit(event, payload),
       clear: () => {

@@ -52,6 +52,8 @@ export interface TabsLink {
 export interface StoreInternals {
   readonly name: string
   readonly entries: Map<string, Entry>
+  /** Clears the store first if its idle time has passed (its timer may not have fired). */
+  checkIdle(): void
   arm(name: string, expiresAt: number): void
   emit(event: 'restored', payload: { count: number; expired: number; source: 'tab' | 'none' }): void
   /** Clears here, as asked by another tab. */
@@ -173,7 +175,10 @@ export const tabs: TabsPlugin = (store) => {
   const link = connectTabs(
     new BroadcastChannel(`tab-keystore:${store.name}`),
     {
-      isEmpty: () => store.entries.size === 0,
+      isEmpty: () => {
+        store.checkIdle()
+        return store.entries.size === 0
+      },
       entries: () => {
         const now = Date.now()
         const out: HandoffEntry[] = []

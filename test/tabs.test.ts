@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { HANDOFF_TIMEOUT, type ChannelLike, type HandoffEntry, type LocksLike, type TabsHost, type TabsPlugin, connectTabs, tabs as tabsPlugin } from '../src/tabs'
+import { HANDOFF_TIMEOUT, type ChannelLike, type HandoffEntry, type LocksLike, type StoreInternals, type TabsHost, type TabsPlugin, connectTabs, tabs as tabsPlugin } from '../src/tabs'
 import { makeStore } from './helpers'
 
 // A fake BroadcastChannel hub: structured clones, delivered asynchronously, never to the sender.
@@ -258,6 +258,23 @@ describe('store options for tabs and idle lock', () => {
     const now = Date.now()
     vi.spyOn(Date, 'now').mockReturnValue(now + 1000)
     expect(store.get('k')).toBeNull()
+  })
+
+  it('idle lock is checked before sealing in pagehide and before answering another tab', () => {
+    const store = makeStore({ name: 'idle-hide', idleTimeout: 1000 })
+    store.set('k', 'v')
+    const now = Date.now()
+    vi.spyOn(Date, 'now').mockReturnValue(now + 5000)
+    window.dispatchEvent(new Event('pagehide'))
+    expect(sessionStorage.getItem('tab-keystore:idle-hide')).toBeNull()
+
+    let internals: StoreInternals | undefined
+    const other = makeStore({ name: 'idle-tabs', idleTimeout: 1000, tabs: (store) => void (internals = store) })
+    vi.mocked(Date.now).mockReturnValue(now)
+    other.set('k', 'v')
+    vi.mocked(Date.now).mockReturnValue(now + 5000)
+    internals!.checkIdle()
+    expect(internals!.entries.size).toBe(0)
   })
 
   it('idle lock checks the clock when the page is shown again', () => {
