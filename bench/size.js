@@ -12,7 +12,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..')
  * The budget enforced in CI, in gzipped bytes, for `import { SessionKeystore }`. The
  * target set for the library was 6.0 kB, which it does not meet: the AEAD alone
  * (chacha20poly1305 from @noble/ciphers, bundled the same way) weighs 4.84 kB of it.
- * Until that target is settled, this budget sits a little above today's 9.37 kB, so
+ * Until that target is settled, this budget sits a little above today's 9.40 kB, so
  * that growth fails CI. The opt-in `tab-keystore/tabs` entry is reported, not budgeted.
  */
 export const BUDGET = 9_500

@@ -32,6 +32,15 @@ export function wipe(value: Value): void {
   if (typeof value !== 'string') value.fill(0)
 }
 
+/**
+ * Lone surrogates (half of a UTF-16 pair, e.g. from slicing a string mid-emoji) have no
+ * UTF-8 form: sealing would turn them into U+FFFD, and the next page would get an
+ * altered value. Refused up front instead.
+ */
+export function assertWellFormed(text: string, argument: string): void {
+  if (!text.isWellFormed()) throw new TypeError(`${argument} must be a well-formed string (it holds a lone surrogate)`)
+}
+
 export function sameValue(a: Value, b: Value): boolean {
   if (typeof a === 'string' || typeof b === 'string') return a === b
   if (a.length !== b.length) return false

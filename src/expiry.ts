@@ -1,3 +1,5 @@
+import { describe } from './events'
+
 /**
  * `setTimeout` stores its delay as a signed 32-bit integer: anything above 2^31-1 ms
  * (24.8 days) fires at once in Chromium and in Node. Longer expiries are reached in
@@ -6,6 +8,23 @@
 export const MAX_TIMER_DELAY: number = 2 ** 31 - 1
 
 type Timer = ReturnType<typeof setTimeout>
+
+/** An `expiresAt` argument as epoch milliseconds: `Infinity` when omitted; throws, naming it, when invalid. */
+export function toExpiry(expiresAt: unknown): number {
+  if (expiresAt === undefined) return Infinity
+  const ms = expiresAt instanceof Date ? expiresAt.getTime() : expiresAt
+  if (typeof ms !== 'number') {
+    throw new TypeError(`expiresAt must be a Date or epoch milliseconds; got ${describe(expiresAt)}`)
+  }
+  if (!Number.isFinite(ms)) {
+    throw new RangeError(
+      `expiresAt must be a valid Date or finite epoch milliseconds (omit it for no expiry); got ${
+        expiresAt instanceof Date ? 'an invalid Date' : describe(ms)
+      }`,
+    )
+  }
+  return ms
+}
 
 /**
  * One timer per key name, firing `onDue(name)` once `Date.now()` has reached the expiry.

@@ -1,6 +1,6 @@
-import { type Entry, type Value, copy, decodeEntries, encodeEntries, isBytes, sameValue, wipe } from './encoding'
+import { type Entry, type Value, assertWellFormed, copy, decodeEntries, encodeEntries, isBytes, sameValue, wipe } from './encoding'
 import { type ClearReason, Emitter, type ErrorReason, type KeystoreEvents, type Listener, assertEvent, describe } from './events'
-import { ExpiryTimers, IdleLock } from './expiry'
+import { ExpiryTimers, IdleLock, toExpiry } from './expiry'
 import { type TabLink, linkTab } from './lifecycle'
 import type { TabsLink, TabsPlugin } from './tabs'
 
@@ -83,31 +83,6 @@ const linked = /* @__PURE__ */ new Set<string>()
 
 function assertName(name: unknown): asserts name is string {
   if (typeof name !== 'string') throw new TypeError(`name must be a string; got ${describe(name)}`)
-}
-
-/**
- * Lone surrogates (half of a UTF-16 pair, e.g. from slicing a string mid-emoji) have no
- * UTF-8 form: sealing would turn them into U+FFFD, and the next page would get an
- * altered value. Refused up front instead.
- */
-function assertWellFormed(text: string, argument: string): void {
-  if (!text.isWellFormed()) throw new TypeError(`${argument} must be a well-formed string (it holds a lone surrogate)`)
-}
-
-function toExpiry(expiresAt: unknown): number {
-  if (expiresAt === undefined) return Infinity
-  const ms = expiresAt instanceof Date ? expiresAt.getTime() : expiresAt
-  if (typeof ms !== 'number') {
-    throw new TypeError(`expiresAt must be a Date or epoch milliseconds; got ${describe(expiresAt)}`)
-  }
-  if (!Number.isFinite(ms)) {
-    throw new RangeError(
-      `expiresAt must be a valid Date or finite epoch milliseconds (omit it for no expiry); got ${
-        expiresAt instanceof Date ? 'an invalid Date' : describe(ms)
-      }`,
-    )
-  }
-  return ms
 }
 
 /**

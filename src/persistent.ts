@@ -1,6 +1,7 @@
 import { chacha20poly1305 } from '@noble/ciphers/chacha.js'
-import { type Value, copy, isBytes, sameValue } from './encoding'
+import { type Value, assertWellFormed, copy, isBytes, sameValue } from './encoding'
 import { Emitter, type KeystoreEvents, type Listener, assertEvent, describe } from './events'
+import { toExpiry } from './expiry'
 import type { KeyName, Schema, ValueOf } from './keystore'
 
 /**
@@ -277,15 +278,11 @@ export class PersistentKeystore<S extends Schema = Record<string, Value>> {
     this.#assertOpen()
     this.#assertName(name)
     const isText = typeof value === 'string'
-    if (!(isText ? value.isWellFormed() : isBytes(value))) {
-      throw new TypeError(`value must be a well-formed string or a Uint8Array; got ${describe(value)}`)
-    }
+    if (isText) assertWellFormed(value, 'value')
+    else if (!isBytes(value)) throw new TypeError(`value must be a string or a Uint8Array; got ${describe(value)}`)
     const bytes = isText ? utf8(value) : (value as Uint8Array)
-    let until = expiresAt instanceof Date ? expiresAt.getTime() : expiresAt
-    if (until === undefined) until = this.#defaultTtl === undefined ? Infinity : Date.now() + this.#defaultTtl
-    else if (typeof until !== 'number' || !Number.isFinite(until)) {
-      throw new TypeError(`expiresAt must be a valid Date or finite epoch milliseconds; got ${describe(expiresAt)}`)
-    }
+    const until =
+      expiresAt === undefined && this.#defaultTtl !== undefined ? Date.now() + this.#defaultTtl : toExpiry(expiresAt)
     const old = await this.#read(name)
     if (until <= Date.now()) {
       if (old !== undefined) await this.#call(() => this.#storage.delete(this.#prefix + encodeURIComponent(name)))
@@ -437,9 +434,8 @@ export class PersistentKeystore<S extends Schema = Record<string, Value>> {
   }
 
   #assertName(name: unknown): asserts name is string {
-    if (typeof name !== 'string' || !name.isWellFormed() || name === CHECK) {
-      throw new TypeError(`name must be a well-formed string; got ${describe(name)}`)
-    }
+    if (typeof name !== 'string' || name === CHECK) throw new TypeError(`name must be a string; got ${describe(name)}`)
+    assertWellFormed(name, 'name')
   }
 
   #emit(event: 'created' | 'read' | 'updated' | 'deleted' | 'expired', name: string): void {
