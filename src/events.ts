@@ -34,7 +34,7 @@ export interface ErrorEvent {
 /**
  * Payload of `restored`: how many keys came back and how many had expired meanwhile, and
  * from where: `reload` (the previous page of this tab), `tab` (another tab handed them
- * over, with `tabs: true`), or `none` (with `tabs: true`, no tab answered in time).
+ * over, with the `tabs` option), or `none` (with `tabs`, no tab answered in time).
  */
 export interface RestoredEvent {
   readonly count: number

@@ -69,7 +69,7 @@ export interface SessionKeystoreOptions<N extends string = string> {
  * Options of `clear()` and `delete()`.
  *
  * @example
- * store.clear({ everywhere: true }) // log out in every tab (needs `tabs: true`)
+ * store.clear({ everywhere: true }) // log out in every tab (needs the `tabs` option)
  */
 export interface EverywhereOptions {
   /** Also in every other tab of this origin that opened the store with `tabs`. */
@@ -201,10 +201,7 @@ export class SessionKeystore<S extends Schema = Record<string, Value>> {
       checkIdle: () => this.#idle?.check(),
       arm: (key, expiresAt) => this.#timers.arm(key, expiresAt),
       emit: (event, payload) => this.#events.emit(event, payload),
-      clear: () => {
-        this.#tab?.markCleared()
-        this.#clearEntries('other-tab')
-      },
+      clear: () => this.#clearAll('other-tab'),
       remove: (key) => {
         const entry = this.#entries.get(key)
         if (entry) {
@@ -246,18 +243,17 @@ export class SessionKeystore<S extends Schema = Record<string, Value>> {
     // A name already in the store was checked when it came in.
     if (!this.#entries.has(name)) assertWellFormed(name, 'name')
     const old = this.#lookup(name)
+    this.#idle?.touch()
     if (until <= Date.now()) {
       if (old) this.#remove(name, old)
       this.#emitKey('expired', name)
       return
     }
     if (old && sameValue(old.value, value)) {
-      this.#idle?.touch()
       old.expiresAt = until
       this.#timers.arm(name, until)
       return
     }
-    this.#idle?.touch()
     if (old) wipe(old.value)
     this.#entries.set(name, { value: copy(value), expiresAt: until })
     this.#timers.arm(name, until)
@@ -366,8 +362,7 @@ export class SessionKeystore<S extends Schema = Record<string, Value>> {
    */
   clear(options?: EverywhereOptions): void {
     if (this.#everywhere(options)) this.#tabs?.clearEverywhere()
-    this.#tab?.markCleared()
-    this.#clearEntries('clear')
+    this.#clearAll('clear')
   }
 
   /**
@@ -498,6 +493,12 @@ export class SessionKeystore<S extends Schema = Record<string, Value>> {
   #sweep(): void {
     const now = Date.now()
     for (const [name, { expiresAt }] of this.#entries) if (expiresAt <= now) this.#expire(name)
+  }
+
+  /** A logout here or from another tab: pages of this tab in the back/forward cache must drop their keys too. */
+  #clearAll(reason: 'clear' | 'other-tab'): void {
+    this.#tab?.markCleared()
+    this.#clearEntries(reason)
   }
 
   #clearEntries(reason: ClearReason): void {
