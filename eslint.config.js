@@ -1,4 +1,5 @@
 import js from '@eslint/js'
+import globals from 'globals'
 import tseslint from 'typescript-eslint'
 
 export default tseslint.config(
@@ -6,18 +7,9 @@ export default tseslint.config(
   js.configs.recommended,
   ...tseslint.configs.strict,
   {
-    languageOptions: {
-      globals: {
-        window: 'readonly', document: 'readonly', console: 'readonly', process: 'readonly',
-        setTimeout: 'readonly', clearTimeout: 'readonly', crypto: 'readonly', URL: 'readonly',
-        TextEncoder: 'readonly', TextDecoder: 'readonly', queueMicrotask: 'readonly',
-        sessionStorage: 'readonly', DOMException: 'readonly', performance: 'readonly',
-        location: 'readonly', Buffer: 'readonly', setInterval: 'readonly', clearInterval: 'readonly',
-        URLSearchParams: 'readonly', Storage: 'readonly', Event: 'readonly', crossOriginIsolated: 'readonly', btoa: 'readonly',
-        BroadcastChannel: 'readonly', navigator: 'readonly', structuredClone: 'readonly',
-        localStorage: 'readonly', indexedDB: 'readonly', atob: 'readonly', setImmediate: 'readonly',
-      },
-    },
+    // The library runs in browsers and in Node (SSR); the tests and tools run in Node and
+    // hand functions to browser pages.
+    languageOptions: { globals: { ...globals.browser, ...globals.node } },
     rules: {
       'no-console': ['error', { allow: ['error'] }],
       // noUncheckedIndexedAccess types every typed-array read as possibly undefined;

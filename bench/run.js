@@ -5,7 +5,8 @@ import { build } from 'esbuild'
 import { mkdir, writeFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { launch } from '../e2e/browser.js'
+import { chromium } from 'playwright-core'
+import { args, binary } from '../e2e/engines/chromium.js'
 import { startServer } from '../e2e/server.js'
 import { sizes } from './size.js'
 
@@ -32,7 +33,7 @@ const plan = [
 ]
 
 const server = await startServer({ isolated: true })
-const browser = await launch()
+const browser = await chromium.launch({ executablePath: binary(), args, headless: true })
 const results = []
 const version = `Chromium ${browser.version()}`
 try {

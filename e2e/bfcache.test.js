@@ -1,49 +1,81 @@
-// The back/forward cache, which Playwright disables by default: turned on here.
+// The back/forward cache, on as in real browsers. Every test checks that the page really
+// came back from the cache (pageshow with persisted), or it would prove nothing.
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { open, pageUrl, ready, setup, storageKeys } from './helpers.js'
+import { eventsOf, named, open, pageUrl, setup, storageKeys } from './helpers.js'
 
 const env = setup({ bfcache: true })
+const restoredFromCache = async (page) =>
+  assert.equal((await eventsOf(page, 'pageshow')).at(-1)?.persisted, true, 'the page came back from the back/forward cache')
+const value = (page, name = 'k') => page.eval((name) => window.store.get(name), name)
 
-/** Goes back and waits for the page to be shown again (a cache restore fires no `load`). */
-async function back(page) {
-  await page.goBack({ waitUntil: 'commit' })
-  await page.waitForFunction(() => window.events.some((e) => e.event === 'pageshow' && e.persisted === true))
-}
-
-test('4a. A to B and back: A comes from the cache, still works, and a second later no sealed entry is left', async () => {
+test(named('4a. A to B and back: A comes from the cache, still works, and a second later no sealed entry is left'), async () => {
   const context = await env.browser.newContext()
   const page = await open(context, pageUrl(env.server.origin))
-  await page.evaluate(() => window.store.set('masterKey', 'bfcache-secret'))
+  await page.eval(() => window.store.set('masterKey', 'bfcache-secret'))
   await page.click('#next')
-  await page.waitForURL(/page=b/)
-  await ready(page)
-  assert.equal(await page.evaluate(() => window.store.get('masterKey')), 'bfcache-secret', 'B restored the keys')
-  await back(page)
-  assert.equal(await page.evaluate(() => window.store.get('masterKey')), 'bfcache-secret', 'A still holds its keys')
-  await page.evaluate(() => window.store.set('more', 'works'))
-  assert.equal(await page.evaluate(() => window.store.get('more')), 'works')
-  await page.waitForTimeout(1000)
-  assert.deepEqual(await storageKeys(page), [], 'the departing page’s sealed entry was wiped')
-  // And A still hands its keys on at the next reload.
+  assert.equal(await value(page, 'masterKey'), 'bfcache-secret', 'B restored the keys')
+  await page.back()
+  await restoredFromCache(page)
+  assert.equal(await value(page, 'masterKey'), 'bfcache-secret', 'A still holds its keys')
+  await page.eval(() => window.store.set('more', 'works'))
+  await page.sleep(1000)
+  assert.deepEqual(await storageKeys(page), [], 'no sealed state at rest')
   await page.reload()
-  await ready(page)
-  assert.equal(await page.evaluate(() => window.store.get('masterKey')), 'bfcache-secret')
+  assert.deepEqual(await page.eval(() => [window.store.get('masterKey'), window.store.get('more')]), ['bfcache-secret', 'works'])
   await context.close()
 })
 
-test('4b. keys cleared by B (a logout) do not come back when going back to A', async () => {
+test(named('4b. keys cleared by B (a logout) do not come back when going back to A, nor after a reload'), async () => {
   const context = await env.browser.newContext()
   const page = await open(context, pageUrl(env.server.origin))
-  await page.evaluate(() => window.store.set('masterKey', 'logout-secret'))
+  await page.eval(() => window.store.set('masterKey', 'logout-secret'))
   await page.click('#next')
-  await page.waitForURL(/page=b/)
-  await ready(page)
-  await page.evaluate(() => window.store.clear())
-  await back(page)
-  assert.deepEqual(await page.evaluate(() => [window.store.keys(), window.store.get('masterKey')]), [[], null])
-  await page.waitForTimeout(1000)
-  assert.deepEqual(await storageKeys(page), ['tab-keystore:e2e#cleared'], 'only the (non-secret) clear marker remains')
-  assert.match(await page.evaluate(() => sessionStorage.getItem('tab-keystore:e2e#cleared')), /^\d+-[0-9a-z]+$/)
+  await page.eval(() => window.store.clear())
+  await page.back()
+  await restoredFromCache(page)
+  await page.waitFor(() => window.store.size === 0, [], { timeout: 3000, message: 'A to drop its keys' })
+  assert.deepEqual(await eventsOf(page, 'cleared'), [{ event: 'cleared', reason: 'other-page', count: 1 }])
+  await page.sleep(500)
+  assert.deepEqual(await storageKeys(page), [], 'nothing sealed left at rest')
+  await page.reload()
+  assert.deepEqual(await page.eval(() => window.store.keys()), [])
+  await context.close()
+})
+
+for (const how of ['history.back()', 'the Back button']) {
+  test(named(`4c. A sets v1, B sets v2, then Back (${how}): A ends up with v2, and so does the next page`), async () => {
+    const context = await env.browser.newContext()
+    const page = await open(context, pageUrl(env.server.origin))
+    await page.eval(() => {
+      window.store.set('k', 'v1')
+      window.store.set('gone', 'deleted on B')
+    })
+    await page.click('#next')
+    await page.eval(() => {
+      window.store.set('k', 'v2')
+      window.store.delete('gone')
+      window.store.set('new', 'added on B')
+    })
+    await (how === 'the Back button' ? page.backButton() : page.back())
+    await restoredFromCache(page)
+    await page.waitFor(() => window.store.get('k') === 'v2', [], { timeout: 3000, message: 'A to take the latest state' })
+    assert.deepEqual(await page.eval(() => [window.store.keys().sort(), window.store.get('new')]), [['k', 'new'], 'added on B'])
+    await page.reload()
+    assert.deepEqual(await page.eval(() => [window.store.get('k'), window.store.keys().sort()]), ['v2', ['k', 'new']])
+    await context.close()
+  })
+}
+
+test(named('4d. and forward again: B, restored from the cache, takes what A changed meanwhile'), async () => {
+  const context = await env.browser.newContext()
+  const page = await open(context, pageUrl(env.server.origin))
+  await page.eval(() => window.store.set('k', 'v1'))
+  await page.click('#next')
+  await page.back()
+  await page.eval(() => window.store.set('k', 'v3'))
+  await page.forward()
+  await restoredFromCache(page)
+  await page.waitFor(() => window.store.get('k') === 'v3', [], { timeout: 3000, message: 'B to take the latest state' })
   await context.close()
 })

@@ -1,39 +1,39 @@
 // The demo page (`npm run demo`) driven as a person would use it.
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { setup } from './helpers.js'
+import { named, setup } from './helpers.js'
 
 const env = setup()
+const fill = (page, fields) =>
+  page.eval((fields) => {
+    for (const [id, value] of Object.entries(fields)) document.getElementById(id).value = value
+  }, fields)
+const click = (page, id) => page.eval((id) => document.getElementById(id).click(), id)
+const text = (page, selector) => page.eval((selector) => document.querySelector(selector)?.textContent ?? null, selector)
 
-test('8. demo: set keys, reload, watch the countdown, see what window.name and sessionStorage hold', async () => {
-  const page = await env.browser.newPage()
-  await page.goto(`${env.server.origin}/demo/`)
-  await page.waitForFunction(() => window.ready === true)
-  await page.fill('#name', 'token')
-  await page.fill('#value', 'demo-secret')
-  await page.fill('#ttl', '30')
-  await page.click('#set-button')
-  await page.fill('#name', 'forever')
-  await page.fill('#value', 'kept')
-  await page.fill('#ttl', '')
-  await page.click('#set-button')
-  const row = page.locator('tr[data-key=token]')
-  assert.equal(await row.locator('td').nth(1).textContent(), 'demo-secret')
-  const before = Number.parseInt(await row.locator('.expires').textContent(), 10)
+test(named('8. demo: set keys, reload, watch the countdown, see what window.name and sessionStorage hold'), async () => {
+  const context = await env.browser.newContext()
+  const page = await context.newPage(`${env.server.origin}/demo/`)
+  await fill(page, { name: 'token', value: 'demo-secret', ttl: '30' })
+  await click(page, 'set-button')
+  await fill(page, { name: 'forever', value: 'kept', ttl: '' })
+  await click(page, 'set-button')
+  assert.equal(await text(page, 'tr[data-key=token] td:nth-child(2)'), 'demo-secret')
+  const before = Number.parseInt(await text(page, 'tr[data-key=token] .expires'), 10)
   assert.ok(before <= 30 && before >= 29, `countdown starts at ${before} s`)
 
   await page.click('#reload')
-  await page.waitForFunction(() => window.ready === true && document.querySelector('tr[data-key=token]'))
-  assert.equal(await page.locator('tr[data-key=forever] td').nth(1).textContent(), 'kept')
-  assert.match(await page.locator('#log').textContent(), /restored 2 key\(s\)/)
-  await page.waitForTimeout(1300)
-  const after = Number.parseInt(await page.locator('tr[data-key=token] .expires').textContent(), 10)
+  await page.waitFor(() => document.querySelector('tr[data-key=token]') !== null)
+  assert.equal(await text(page, 'tr[data-key=forever] td:nth-child(2)'), 'kept')
+  assert.match(await text(page, '#log'), /restored 2 key\(s\)/)
+  await page.sleep(1300)
+  const after = Number.parseInt(await text(page, 'tr[data-key=token] .expires'), 10)
   assert.ok(after < before, `countdown moves: ${before} s then ${after} s`)
-  const shown = JSON.parse(await page.locator('#window-name').textContent())
+  const shown = JSON.parse(await text(page, '#window-name'))
   assert.match(shown['tab-keystore:demo'], /^[0-9a-f]{64}$/)
-  assert.equal(await page.locator('#session-storage').textContent(), '(empty)')
+  assert.equal(await text(page, '#session-storage'), '(empty)')
 
-  await page.click('#clear')
-  assert.equal(await page.locator('#empty').isVisible(), true)
-  await page.close()
+  await click(page, 'clear')
+  assert.equal(await page.eval(() => document.getElementById('empty').hidden), false)
+  await context.close()
 })

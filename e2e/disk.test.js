@@ -1,52 +1,63 @@
-// Nothing readable reaches the disk: a persistent Chromium profile is scanned byte by byte
-// after the browser closes, with a positive control proving the scan sees sessionStorage.
+// Nothing readable reaches the disk: a browser on a profile directory of its own runs a
+// page that stores secrets and reloads; after it closes, every file is scanned (Firefox's
+// compressed session store decompressed) for the secrets and the shares, with a positive
+// control written next to them that must be found, or the scan proves nothing.
 import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'node:test'
-import { launchPersistent } from './browser.js'
-import { encodings, pageUrl, ready, scanDirectory } from './helpers.js'
+import { encodings, engine, named, scanDirectory } from './helpers.js'
 import { startServer } from './server.js'
 
-test('6. after a reload and 15 s, the profile holds neither the secrets nor S1; a plain sessionStorage control is found', { timeout: 120_000 }, async () => {
-  const server = await startServer()
-  const profile = await mkdtemp(join(tmpdir(), 'tab-keystore-profile-'))
+// Where each engine keeps web storage, measured: Chromium writes sessionStorage to
+// `Session Storage/` (LevelDB); Firefox's session store writes it, mozLz4-compressed, to
+// `sessionstore-backups/recovery.jsonlz4`; WebKit never writes sessionStorage, but
+// localStorage goes to `webkitgtk-4.1/MiniBrowser/localstorage/`.
+const CONTROL = { chromium: 'session', firefox: 'session', webkit: 'local' }
+
+test(named('6. after a reload and a wait, the profile holds neither the secrets nor S1; a plain storage control is found'), { timeout: 120_000 }, async () => {
+  const secrets = { token: `disk-secret-${randomBytes(12).toString('hex')}`, bytes: [...randomBytes(32)], control: `disk-control-${randomBytes(12).toString('hex')}` }
+  const reports = []
+  let reported
+  const server = await startServer({
+    api: async (request, response) => {
+      const { pathname } = new URL(request.url, 'http://x')
+      if (pathname === '/secrets') return response.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(JSON.stringify(secrets)), true
+      if (pathname !== '/report') return false
+      let body = ''
+      for await (const chunk of request) body += chunk
+      reports.push(JSON.parse(body))
+      response.end()
+      if (reports.length === 2) reported()
+      return true
+    },
+  })
+  const profile = await mkdtemp(join(tmpdir(), `tab-keystore-disk-${engine.name}-`))
   try {
-    const secret = `disk-secret-${randomBytes(12).toString('hex')}`
-    const secretBytes = randomBytes(32)
-    const controlText = `disk-control-${randomBytes(12).toString('hex')}`
-    const context = await launchPersistent(profile)
-    const page = context.pages()[0] ?? (await context.newPage())
-    await page.goto(pageUrl(server.origin))
-    await ready(page)
-    const shares = []
-    const share = async () => shares.push(Buffer.from(JSON.parse(await page.evaluate(() => window.name))['tab-keystore:e2e'], 'hex'))
-    await share()
-    await page.evaluate(([s, b, c]) => {
-      window.store.set('token', s)
-      window.store.set('masterKey', new Uint8Array(b))
-      sessionStorage.setItem('control', c)
-    }, [secret, [...secretBytes], controlText])
-    await page.reload()
-    await ready(page)
-    await share()
-    assert.equal(await page.evaluate(() => window.store.get('token')), secret)
-    await page.waitForTimeout(15_000)
-    await context.close()
+    const done = new Promise((resolve) => (reported = resolve))
+    const browser = await engine.launchProfile(profile, `${server.origin}/e2e/pages/disk.html`)
+    let timer
+    await Promise.race([done, new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`the page reported ${JSON.stringify(reports)} only`)), 30_000)))])
+    clearTimeout(timer)
+    assert.equal(reports[1].restored, true, 'the keys survived the reload')
+    // Let the browser write what it writes: Chromium flushes DOM storage within seconds,
+    // Firefox's session store runs every 2 s here (15 s by default).
+    await new Promise((resolve) => setTimeout(resolve, 8000))
+    await browser.close()
 
     const needles = [
-      ...encodings('secret', Buffer.from(secret)),
-      ...encodings('secret bytes', secretBytes),
-      ...shares.flatMap((s, i) => encodings(`S1 #${i + 1}`, s)),
+      ...encodings('secret', Buffer.from(secrets.token)),
+      ...encodings('secret bytes', Buffer.from(secrets.bytes)),
+      ...reports.flatMap((r, i) => encodings(`S1 #${i + 1}`, Buffer.from(r.share, 'hex'))),
     ]
     const { hits, files } = await scanDirectory(profile, needles)
-    const control = (await scanDirectory(profile, encodings('control', Buffer.from(controlText)))).hits
-    assert.ok(files > 10, `scanned ${files} files`)
-    assert.ok(control.length > 0, 'the control written with sessionStorage.setItem must be found on disk, or the scan proves nothing')
+    const control = (await scanDirectory(profile, encodings('control', Buffer.from(`${CONTROL[engine.name]}-${secrets.control}`)))).hits
+    assert.ok(files > 3, `scanned ${files} files`)
+    assert.ok(control.length > 0, `the ${CONTROL[engine.name]}Storage control must be found on disk, or the scan proves nothing`)
     assert.deepEqual(hits, [])
-    console.log(`scanned ${files} files; control found as ${control.join(', ')}; no secret nor share found`)
+    console.log(`${engine.name}: scanned ${files} files; control found as ${control.join(', ')}; no secret nor share found`)
   } finally {
     await rm(profile, { recursive: true, force: true })
     await server.close()

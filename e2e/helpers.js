@@ -1,15 +1,25 @@
 import { after, before } from 'node:test'
 import { readdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { launch } from './browser.js'
+import { currentEngine } from './engines/index.js'
 import { startServer } from './server.js'
 
-/** One server and one browser per test file. */
-export function setup({ bfcache = false } = {}) {
+/** The engine this process runs (the runner sets TAB_KEYSTORE_ENGINE). */
+export const engine = currentEngine()
+
+/** Test names carry the engine, so interleaved output stays readable. */
+export const named = (title) => `[${engine.name}] ${title}`
+
+/**
+ * One server and one browser per test file. The back/forward cache is on by default, as
+ * in real browsers; `bfcache: false` turns it off (Chromium's switch, Firefox's
+ * browser.sessionhistory.max_total_viewers, WebKit's enable-page-cache).
+ */
+export function setup({ bfcache = true, api } = {}) {
   const env = {}
   before(async () => {
-    env.server = await startServer()
-    env.browser = await launch({ bfcache })
+    env.server = await startServer({ api })
+    env.browser = await engine.launch({ bfcache })
   })
   after(async () => {
     await env.browser?.close()
@@ -20,30 +30,16 @@ export function setup({ bfcache = false } = {}) {
 
 export const pageUrl = (origin, query = '') => `${origin}/e2e/pages/index.html${query}`
 
-export async function ready(page) {
-  await page.waitForFunction(() => window.ready === true)
-  const startError = await page.evaluate(() => window.startError)
-  if (startError) throw new Error(`the page failed to create its store: ${startError}`)
-}
-
-export async function open(context, url) {
-  const page = await context.newPage()
-  await page.goto(url)
-  await ready(page)
-  return page
-}
-
-export async function reload(page) {
-  await page.reload()
-  await ready(page)
-}
+/** A new tab in `context` at `url`, once its store exists. */
+export const open = (context, url) => context.newPage(url)
 
 /** Events the page recorded, e.g. [{ event: 'restored', count: 2, expired: 0, source: 'reload' }]. */
-export const events = (page) => page.evaluate(() => window.events)
+export const events = (page) => page.eval(() => window.events)
+export const eventsOf = async (page, name) => (await events(page)).filter((e) => e.event === name)
 
 /** Everything the store holds, with bytes as arrays, read in one go. */
 export const contents = (page) =>
-  page.evaluate(() => {
+  page.eval(() => {
     const now = Date.now()
     const entries = {}
     for (const name of window.store.keys()) {
@@ -53,8 +49,10 @@ export const contents = (page) =>
     return { now, entries }
   })
 
-export const storageKeys = (page) => page.evaluate(() => Object.keys(sessionStorage))
-export const windowName = (page) => page.evaluate(() => window.name)
+/** Keys of this page's sessionStorage and localStorage that belong to the library. */
+export const storageKeys = (page) =>
+  page.eval(() => [...Object.keys(sessionStorage), ...Object.keys(localStorage).map((k) => `local:${k}`)].filter((k) => k.includes('tab-keystore')).sort())
+export const windowName = (page) => page.eval(() => window.name)
 
 /**
  * What to look for on disk for a secret: its bytes raw, as UTF-16LE (how Chromium stores
@@ -79,14 +77,48 @@ async function* filesUnder(dir) {
   }
 }
 
-/** Reads every file under `dir` and says where each needle was found, and how many files were read. */
+/**
+ * Firefox compresses its session store (which holds sessionStorage) as mozLz4: the magic
+ * `mozLz40\0`, the decompressed size (u32 LE), then one LZ4 block. A scan that does not
+ * decompress it would find nothing there, not even a control.
+ */
+export function decompressMozLz4(data) {
+  if (data.length < 12 || data.toString('latin1', 0, 8) !== 'mozLz40\0') return undefined
+  const out = Buffer.alloc(data.readUInt32LE(8))
+  let i = 12
+  let o = 0
+  while (i < data.length) {
+    const token = data[i++]
+    let literals = token >> 4
+    if (literals === 15) for (let b = 255; b === 255; literals += b) b = data[i++]
+    data.copy(out, o, i, i + literals)
+    i += literals
+    o += literals
+    if (i >= data.length) break
+    const offset = data[i] | (data[i + 1] << 8)
+    i += 2
+    let length = token & 15
+    if (length === 15) for (let b = 255; b === 255; length += b) b = data[i++]
+    length += 4
+    for (let k = 0; k < length; k++, o++) out[o] = out[o - offset]
+  }
+  return out.subarray(0, o)
+}
+
+/**
+ * Reads every file under `dir` (mozLz4 files decompressed too) and says where each needle
+ * was found, and how many files were read.
+ */
 export async function scanDirectory(dir, needles) {
   const hits = []
   let files = 0
   for await (const path of filesUnder(dir)) {
-    const data = await readFile(path)
+    const raw = await readFile(path)
     files++
-    for (const [label, needle] of needles) if (data.includes(needle)) hits.push(`${label} in ${path.slice(dir.length)}`)
+    const views = [[path.slice(dir.length), raw]]
+    const unpacked = decompressMozLz4(raw)
+    if (unpacked) views.push([`${path.slice(dir.length)} (decompressed)`, unpacked])
+    for (const [where, data] of views) for (const [label, needle] of needles) if (data.includes(needle)) hits.push(`${label} in ${where}`)
   }
   return { hits, files }
 }

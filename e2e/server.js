@@ -28,7 +28,9 @@ export async function startServer({ port = 0, isolated = false, api } = {}) {
     try {
       const body = await readFile(join(root, path))
       // CORS: pages in sandboxed (opaque-origin) frames load their module scripts cross-origin.
-      const headers = { 'content-type': types[extname(path)] ?? 'application/octet-stream', 'cache-control': 'no-store', 'access-control-allow-origin': '*' }
+      // no-cache, not no-store: Firefox keeps no-store pages out of the back/forward
+      // cache, and most apps serve their HTML revalidated, not unstorable.
+      const headers = { 'content-type': types[extname(path)] ?? 'application/octet-stream', 'cache-control': 'no-cache', 'access-control-allow-origin': '*' }
       if (isolated) Object.assign(headers, { 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp' })
       response.writeHead(200, headers).end(body)
     } catch {
@@ -42,7 +44,8 @@ export async function startServer({ port = 0, isolated = false, api } = {}) {
     /** The same server under two sites: 127.0.0.1 and localhost are different sites to the browser. */
     origin: `http://127.0.0.1:${actual}`,
     otherSite: `http://localhost:${actual}`,
-    close: () => new Promise((resolve) => server.close(resolve)),
+    // Browsers keep connections alive: close them too, or the test process lingers.
+    close: () => new Promise((resolve) => (server.close(resolve), server.closeAllConnections())),
   }
 }
 

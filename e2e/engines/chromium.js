@@ -1,0 +1,59 @@
+// Chromium through Playwright, with Debian's binary: Playwright cannot download its own here.
+import { existsSync } from 'node:fs'
+import { chromium } from 'playwright-core'
+import { Page } from './page.js'
+
+const candidates = () =>
+  [process.env.TAB_KEYSTORE_CHROMIUM, '/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'].filter(Boolean)
+
+export const install = 'apt-get install -y chromium (or set TAB_KEYSTORE_CHROMIUM to the binary)'
+export const binary = () => candidates().find((path) => existsSync(path))
+
+// Without the background-networking flags Chromium keeps trying to reach Google's hosts,
+// which a closed network refuses.
+export const args = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run']
+
+const wrap = (page) =>
+  new Page({
+    run: (source) => page.evaluate(source),
+    goto: (url) => page.goto(url),
+    back: () => page.goBack({ waitUntil: 'commit' }),
+    close: () => page.close(),
+  })
+
+/** Playwright passes --disable-back-forward-cache unless told not to: real Chromium caches. */
+export async function launch({ bfcache = true } = {}) {
+  const browser = await chromium.launch({
+    executablePath: binary(),
+    args,
+    headless: true,
+    ...(bfcache ? { ignoreDefaultArgs: ['--disable-back-forward-cache'] } : {}),
+  })
+  return {
+    version: `Chromium ${browser.version()}`,
+    async newContext() {
+      const context = await browser.newContext()
+      return {
+        async newPage(url) {
+          const page = wrap(await context.newPage())
+          if (url) await page.goto(url)
+          return page
+        },
+        async waitForPage(trigger) {
+          const [page] = await Promise.all([context.waitForEvent('page'), trigger()])
+          return wrap(page)
+        },
+        close: () => context.close(),
+      }
+    },
+    close: () => browser.close(),
+  }
+}
+
+/** A browser on a profile directory, opening `url`: for what must reach the disk. */
+export async function launchProfile(dir, url) {
+  const context = await chromium.launchPersistentContext(dir, { executablePath: binary(), args, headless: true })
+  const page = context.pages()[0] ?? (await context.newPage())
+  await page.goto(url)
+  return { close: () => context.close() }
+}
