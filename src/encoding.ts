@@ -51,10 +51,22 @@ export function sameValue(a: Value, b: Value): boolean {
 
 const STRING = 0
 const BYTES = 1
+/** count (4) + text length (4) + last activity (8) + epoch length (4) */
+const HEADER = 20
 /** kind (1) + expiresAt (8) + name length (4) + value length (4) */
 const ENTRY_HEADER = 17
 /** Every sealed store is at least this long, so small stores all look alike. */
 export const MIN_PADDED: number = 1024
+
+/**
+ * What travels with the keys: `epoch` is the logout-everywhere marker the keys belong to
+ * (a load that sees another one drops them), `lastActive` the time of the last `get` or
+ * `set`, so that time spent away counts towards `idleTimeout`.
+ */
+export interface StateMeta {
+  epoch: string
+  lastActive: number
+}
 
 /**
  * Padmé padding (Nikitin et al., PETS 2019): rounds a length up so that it reveals
@@ -72,10 +84,11 @@ let utf8: TextEncoder | undefined
 let utf8Strict: TextDecoder | undefined
 
 /**
- * Serialises the entries that are still live at `now` into one padded buffer:
- * `count:u32 textLength:u32`, a table of `kind:u8 expiresAt:f64 nameLength:u32 valueLength:u32`
- * per entry, then every name and string value as one UTF-8 text, then every byte value,
- * then zeros up to the padded length. Lengths of names and strings count UTF-16 units.
+ * Serialises the entries that are still live at `now`, and `meta`, into one padded buffer:
+ * `count:u32 textLength:u32 lastActive:f64 epochLength:u32`, a table of
+ * `kind:u8 expiresAt:f64 nameLength:u32 valueLength:u32` per entry, then the epoch, every
+ * name and every string value as one UTF-8 text, then every byte value, then zeros up to
+ * the padded length. Lengths of names and strings count UTF-16 units.
  *
  * All text goes through one `encodeInto` call: in Chromium each call into TextEncoder or
  * TextDecoder costs about a microsecond, which per key made a 10,000-key flush 18 ms
@@ -83,12 +96,12 @@ let utf8Strict: TextDecoder | undefined
  * them), or UTF-8 would not give them back unchanged.
  * The caller must wipe the buffer once sealed.
  */
-export function encodeEntries(entries: ReadonlyMap<string, Entry>, now: number): {
+export function encodeEntries(entries: ReadonlyMap<string, Entry>, now: number, meta: StateMeta): {
   bytes: Uint8Array
   count: number
 } {
   const live: [string, Entry][] = []
-  const texts: string[] = []
+  const texts: string[] = [meta.epoch]
   let binaryLength = 0
   for (const item of entries) {
     const { value, expiresAt } = item[1]
@@ -99,7 +112,7 @@ export function encodeEntries(entries: ReadonlyMap<string, Entry>, now: number):
     else binaryLength += value.length
   }
   const text = texts.join('')
-  const tableEnd = 8 + live.length * ENTRY_HEADER
+  const tableEnd = HEADER + live.length * ENTRY_HEADER
   const encoder = (utf8 ??= new TextEncoder())
   // Secrets are mostly ASCII (base64, hex, JWTs): try one byte per UTF-16 unit first,
   // and only when that does not fit, the worst case of three. A flush allocates less,
@@ -115,8 +128,10 @@ export function encodeEntries(entries: ReadonlyMap<string, Entry>, now: number):
   const view = new DataView(buffer.buffer)
   view.setUint32(0, live.length)
   view.setUint32(4, written)
+  view.setFloat64(8, meta.lastActive)
+  view.setUint32(16, meta.epoch.length)
   let blob = tableEnd + written
-  let at = 8
+  let at = HEADER
   for (const [name, { value, expiresAt }] of live) {
     view.setUint8(at, typeof value === 'string' ? STRING : BYTES)
     view.setFloat64(at + 1, expiresAt)
@@ -132,16 +147,17 @@ export function encodeEntries(entries: ReadonlyMap<string, Entry>, now: number):
 }
 
 /** Reverses `encodeEntries`. Throws a RangeError or TypeError on anything malformed. */
-export function decodeEntries(bytes: Uint8Array): [string, Entry][] {
+export function decodeEntries(bytes: Uint8Array): { entries: [string, Entry][] } & StateMeta {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
-  const tableEnd = 8 + view.getUint32(0) * ENTRY_HEADER
+  const tableEnd = HEADER + view.getUint32(0) * ENTRY_HEADER
   const textEnd = tableEnd + view.getUint32(4)
   if (textEnd > bytes.length) throw new RangeError('entries run past the end')
   const text = (utf8Strict ??= new TextDecoder('utf-8', { fatal: true })).decode(bytes.subarray(tableEnd, textEnd))
-  const out: [string, Entry][] = []
-  let inText = 0
+  let inText = view.getUint32(16)
+  const epoch = text.slice(0, inText)
+  const entries: [string, Entry][] = []
   let blob = textEnd
-  for (let at = 8; at < tableEnd; at += ENTRY_HEADER) {
+  for (let at = HEADER; at < tableEnd; at += ENTRY_HEADER) {
     const kind = view.getUint8(at)
     const expiresAt = view.getFloat64(at + 1)
     const name = text.slice(inText, (inText += view.getUint32(at + 9)))
@@ -150,8 +166,8 @@ export function decodeEntries(bytes: Uint8Array): [string, Entry][] {
     if ((kind !== STRING && kind !== BYTES) || Number.isNaN(expiresAt) || inText > text.length || blob > bytes.length) {
       throw new TypeError('malformed entry')
     }
-    out.push([name, { value, expiresAt }])
+    entries.push([name, { value, expiresAt }])
   }
   if (inText !== text.length) throw new TypeError('text left over')
-  return out
+  return { entries, epoch, lastActive: view.getFloat64(8) }
 }

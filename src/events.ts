@@ -8,7 +8,14 @@ export interface KeyEvent<N extends string = string> {
  * - `tampered`: a share or the sealed state failed authentication (or the share in
  *   `window.name` was rewritten by another site): the keys were dropped.
  * - `corrupt`: the sealed state in `sessionStorage` is not something this library wrote.
- * - `missing-share`: a sealed state was found but its `window.name` share was gone.
+ * - `missing-share`: a sealed state was found but its `window.name` share was gone
+ *   (Firefox and WebKit clear `window.name` on a cross-site navigation).
+ * - `left-origin`: a sealed state was found, but this page does not come straight from the
+ *   page that sealed it: the tab went through another origin's page without the
+ *   back/forward cache, or this is a window another page opened. Keys do not cross origins.
+ * - `stale`: this page, back from the back/forward cache, found a newer state left by a
+ *   later page of the tab that it cannot read; it dropped its own keys rather than keep
+ *   (and later seal) an outdated copy.
  * - `unsupported-version`: sealed by another format version of this library.
  * - `storage-unavailable`: `sessionStorage` cannot be used (sandboxed frame, storage
  *   disabled): the store works in memory only and will not survive a reload.
@@ -19,6 +26,8 @@ export type ErrorReason =
   | 'tampered'
   | 'corrupt'
   | 'missing-share'
+  | 'left-origin'
+  | 'stale'
   | 'unsupported-version'
   | 'storage-unavailable'
   | 'quota'
@@ -33,19 +42,23 @@ export interface ErrorEvent {
 
 /**
  * Payload of `restored`: how many keys came back and how many had expired meanwhile, and
- * from where: `reload` (the previous page of this tab), `tab` (another tab handed them
- * over, with the `tabs` option), or `none` (with `tabs`, no tab answered in time).
+ * from where: `reload` (the previous page of this tab), `history` (this page came back from
+ * the back/forward cache and took the newer state of the page the user left), `tab`
+ * (another tab handed them over, with the `tabs` option), or `none` (with `tabs`, no tab
+ * answered in time).
  */
 export interface RestoredEvent {
   readonly count: number
   readonly expired: number
-  readonly source: 'reload' | 'tab' | 'none'
+  readonly source: 'reload' | 'history' | 'tab' | 'none'
 }
 
 /**
- * Why every key went: `clear` (this page called `clear()`), `other-tab` (another tab
- * cleared everywhere), `other-page` (a later page of this tab cleared the store while
- * this one sat in the back/forward cache), `idle` (`idleTimeout` passed without access).
+ * Why every key went: `clear` (this page called `clear()`), `other-tab` (a tab cleared
+ * everywhere: heard now, or found on a load or a return), `other-page` (a later page of
+ * this tab cleared the store while this one sat in the back/forward cache), `idle`
+ * (`idleTimeout` passed without a `get` or `set`, time away from the page included).
+ * Keys dropped while restoring emit only `cleared`: they never were in the store.
  */
 export type ClearReason = 'clear' | 'other-tab' | 'other-page' | 'idle'
 

@@ -70,29 +70,37 @@ export class ExpiryTimers {
 }
 
 /**
- * Calls `onIdle` once `timeout` ms have passed since the last `touch()`. Like expiry, the
+ * Calls `onIdle` once `timeout` ms have passed since the last activity. Like expiry, the
  * timer is only a convenience: `check()` compares the clock, and the store calls it on
  * every access and when the page becomes visible again, so throttled timers and a
- * sleeping machine cannot keep keys past their idle time.
+ * sleeping machine cannot keep keys past their idle time. The last activity travels with
+ * the keys (reload, back/forward cache, handoff), so time away counts too.
  */
 export class IdleLock {
-  #last = Date.now()
+  #last: number
   #timer: Timer | undefined
   readonly #timeout: number
   readonly #onIdle: () => void
 
-  constructor(timeout: number, onIdle: () => void) {
+  constructor(timeout: number, onIdle: () => void, last: number = Date.now()) {
     this.#timeout = timeout
     this.#onIdle = onIdle
+    this.#last = last
     this.#arm()
   }
 
-  touch(): void {
-    this.#last = Date.now()
+  /** Activity at `at` (now by default). */
+  touch(at: number = Date.now()): void {
+    this.#last = at
+  }
+
+  /** Whether keys last used at `at` are past their idle time. */
+  expired(at: number): boolean {
+    return Date.now() - at >= this.#timeout
   }
 
   check(): void {
-    if (Date.now() - this.#last >= this.#timeout) {
+    if (this.expired(this.#last)) {
       this.#last = Date.now()
       this.#onIdle()
     }

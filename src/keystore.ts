@@ -1,4 +1,4 @@
-import { type Entry, type Value, assertWellFormed, copy, decodeEntries, encodeEntries, isBytes, sameValue, wipe } from './encoding'
+import { type Entry, type StateMeta, type Value, assertWellFormed, copy, decodeEntries, encodeEntries, isBytes, sameValue, wipe } from './encoding'
 import { type ClearReason, Emitter, type ErrorReason, type KeystoreEvents, type Listener, assertEvent, describe } from './events'
 import { ExpiryTimers, IdleLock, toExpiry } from './expiry'
 import { type TabLink, linkTab } from './lifecycle'
@@ -78,6 +78,13 @@ export interface EverywhereOptions {
 
 type KeyEventName = 'created' | 'read' | 'updated' | 'deleted' | 'expired'
 
+/** Keys from elsewhere after screening: the live ones, names of the expired ones, or all dropped. */
+interface Screened {
+  live: [string, Entry][]
+  expired: string[]
+  dropped?: { reason: ClearReason; count: number }
+}
+
 /** Names of the stores tied to this page's tab: two of them would overwrite each other's sealed state. */
 const linked = /* @__PURE__ */ new Set<string>()
 
@@ -114,6 +121,10 @@ export class SessionKeystore<S extends Schema = Record<string, Value>> {
   readonly #idle: IdleLock | undefined
   readonly #onVisible: (() => void) | undefined
   #destroyed = false
+  /** The logout-everywhere epoch the keys belong to (see TabLink.epoch). */
+  #epoch = ''
+  /** Time of the last get or set: it travels with the keys, for idleTimeout. */
+  #lastActive = Date.now()
 
   constructor(options: SessionKeystoreOptions<KeyName<S>> = {}) {
     if (typeof options !== 'object' || options === null) {
@@ -144,6 +155,11 @@ export class SessionKeystore<S extends Schema = Record<string, Value>> {
     this.#onAccess = onAccess as SessionKeystoreOptions['onAccess']
     this.#onChanged = onChanged as SessionKeystoreOptions['onChanged']
     this.#onExpired = onExpired as SessionKeystoreOptions['onExpired']
+    if (idleTimeout !== undefined) {
+      this.#idle = new IdleLock(idleTimeout, () => {
+        if (this.#entries.size) this.#clearEntries('idle')
+      })
+    }
     // What happens while restoring is told after the constructor returns, so that
     // listeners attached right after `new SessionKeystore()` hear it too.
     const deferred: (() => void)[] = []
@@ -157,36 +173,40 @@ export class SessionKeystore<S extends Schema = Record<string, Value>> {
       // Timers may not have fired: keys past their idle time are not handed to the next page.
       encode: () => {
         this.#idle?.check()
-        return encodeEntries(this.#entries, Date.now())
+        return encodeEntries(this.#entries, Date.now(), this.#meta())
+      },
+      size: () => this.#entries.size,
+      adopt: (plain) => this.#adopt(plain),
+      stale: () => {
+        report('stale')
+        this.#clearEntries('other-page')
       },
       clearedElsewhere: () => this.#clearEntries('other-page'),
+      returned: () => this.#checkEpoch(),
       report,
       persisted: (count) => this.#events.emit('persisted', { count }),
     })
     if (this.#tab) linked.add(name)
+    this.#epoch = this.#tab?.epoch() ?? ''
     const restored = this.#tab?.restored
     if (restored) {
       try {
-        const now = Date.now()
-        let expired = 0
-        for (const [key, entry] of decodeEntries(restored)) {
-          if (entry.expiresAt > now) {
-            this.#entries.set(key, entry)
-            this.#timers.arm(key, entry.expiresAt)
-          } else {
-            expired++
-            wipe(entry.value)
-            deferred.push(() => this.#emitKey('expired', key))
-          }
+        const state = this.#unseal(restored)
+        if (state.dropped) {
+          const { reason, count } = state.dropped
+          deferred.push(() => this.#events.emit('cleared', { reason, count }))
         }
+        for (const [key, entry] of state.live) {
+          this.#entries.set(key, entry)
+          this.#timers.arm(key, entry.expiresAt)
+        }
+        for (const key of state.expired) deferred.push(() => this.#emitKey('expired', key))
         const count = this.#entries.size
-        deferred.push(() => this.#events.emit('restored', { count, expired, source: 'reload' }))
+        deferred.push(() => this.#events.emit('restored', { count, expired: state.expired.length, source: 'reload' }))
       } catch (error) {
         // Authenticated yet unreadable: only a bug or a format change gets here.
         this.#wipeAll()
         report('corrupt', error)
-      } finally {
-        restored.fill(0)
       }
     }
     restoring = false
@@ -199,9 +219,24 @@ export class SessionKeystore<S extends Schema = Record<string, Value>> {
       name,
       entries: this.#entries,
       checkIdle: () => this.#idle?.check(),
-      arm: (key, expiresAt) => this.#timers.arm(key, expiresAt),
-      emit: (event, payload) => this.#events.emit(event, payload),
-      clear: () => this.#clearAll('other-tab'),
+      meta: () => this.#meta(),
+      receive: (handed, meta) => {
+        const { live, expired, dropped } = this.#screen(
+          handed.map(([key, value, expiresAt]): [string, Entry] => [key, { value: copy(value), expiresAt }]),
+          meta,
+        )
+        if (dropped) this.#events.emit('cleared', dropped)
+        for (const [key, entry] of live) {
+          this.#entries.set(key, entry)
+          this.#timers.arm(key, entry.expiresAt)
+        }
+        this.#events.emit('restored', { count: live.length, expired: expired.length, source: 'tab' })
+      },
+      unanswered: () => this.#events.emit('restored', { count: 0, expired: 0, source: 'none' }),
+      clear: (epoch) => {
+        this.#epoch = epoch ?? this.#tab?.epoch() ?? this.#epoch
+        this.#clearAll('other-tab')
+      },
       remove: (key) => {
         const entry = this.#entries.get(key)
         if (entry) {
@@ -210,10 +245,7 @@ export class SessionKeystore<S extends Schema = Record<string, Value>> {
         }
       },
     })
-    if (idleTimeout !== undefined) {
-      this.#idle = new IdleLock(idleTimeout, () => {
-        if (this.#entries.size) this.#clearEntries('idle')
-      })
+    if (this.#idle) {
       // Timers sleep with the machine and are throttled in hidden tabs: look at the
       // clock again as soon as the page is seen.
       if (typeof document === 'object') {
@@ -243,7 +275,7 @@ export class SessionKeystore<S extends Schema = Record<string, Value>> {
     // A name already in the store was checked when it came in.
     if (!this.#entries.has(name)) assertWellFormed(name, 'name')
     const old = this.#lookup(name)
-    this.#idle?.touch()
+    this.#touch()
     if (until <= Date.now()) {
       if (old) this.#remove(name, old)
       this.#emitKey('expired', name)
@@ -271,7 +303,7 @@ export class SessionKeystore<S extends Schema = Record<string, Value>> {
   get<K extends KeyName<S>>(name: K): ValueOf<S, K> | null {
     const entry = this.#lookup(name)
     if (!entry) return null
-    this.#idle?.touch()
+    this.#touch()
     if (this.#onAccess || this.#events.has('read')) this.#emitKey('read', name)
     return copy(entry.value) as ValueOf<S, K>
   }
@@ -361,7 +393,12 @@ export class SessionKeystore<S extends Schema = Record<string, Value>> {
    * logoutButton.onclick = () => store.clear({ everywhere: true })
    */
   clear(options?: EverywhereOptions): void {
-    if (this.#everywhere(options)) this.#tabs?.clearEverywhere()
+    if (this.#everywhere(options)) {
+      // A new epoch in localStorage: tabs that do not hear the message (away from the app,
+      // in the back/forward cache, mid-handoff) drop keys of the old one when they see it.
+      this.#epoch = this.#tab?.logout() ?? this.#epoch
+      this.#tabs?.clearEverywhere(this.#epoch)
+    }
     this.#clearAll('clear')
   }
 
@@ -497,8 +534,95 @@ export class SessionKeystore<S extends Schema = Record<string, Value>> {
 
   /** A logout here or from another tab: pages of this tab in the back/forward cache must drop their keys too. */
   #clearAll(reason: 'clear' | 'other-tab'): void {
-    this.#tab?.markCleared()
+    this.#tab?.cleared()
     this.#clearEntries(reason)
+  }
+
+  #touch(): void {
+    this.#lastActive = Date.now()
+    this.#idle?.touch(this.#lastActive)
+  }
+
+  #meta(): StateMeta {
+    return { epoch: this.#epoch, lastActive: this.#lastActive }
+  }
+
+  /** A logout everywhere seen on a return from the back/forward cache. */
+  #checkEpoch(): void {
+    const epoch = this.#tab?.epoch() ?? this.#epoch
+    if (epoch === this.#epoch) return
+    this.#epoch = epoch
+    if (this.#entries.size) this.#clearEntries('other-tab')
+  }
+
+  /**
+   * Keys from elsewhere (a sealed state, a handoff), screened: all dropped when a logout
+   * everywhere or the idle time came between, expired ones left out (and wiped).
+   */
+  #screen(entries: [string, Entry][], meta: StateMeta): Screened {
+    const now = Date.now()
+    const reason = meta.epoch !== this.#epoch ? 'other-tab' : this.#idle?.expired(meta.lastActive) ? 'idle' : undefined
+    const live: [string, Entry][] = []
+    const expired: string[] = []
+    for (const item of entries) {
+      if (reason || item[1].expiresAt <= now) {
+        wipe(item[1].value)
+        if (!reason) expired.push(item[0])
+      } else live.push(item)
+    }
+    if (reason) return { live, expired, dropped: { reason, count: entries.length } }
+    this.#lastActive = meta.lastActive
+    this.#idle?.touch(meta.lastActive)
+    return { live, expired }
+  }
+
+  /** Decodes an opened seal (wiping it) and screens its keys. Throws on a malformed state. */
+  #unseal(plain: Uint8Array): Screened {
+    try {
+      const { entries, ...meta } = decodeEntries(plain)
+      return this.#screen(entries, meta)
+    } finally {
+      plain.fill(0)
+    }
+  }
+
+  /**
+   * The state a later page of this tab left, taken on a return from the back/forward
+   * cache: what changed there is told as it would have been here.
+   */
+  #adopt(plain: Uint8Array): void {
+    let state: Screened
+    try {
+      state = this.#unseal(plain)
+    } catch (error) {
+      this.#events.emit('error', { reason: 'corrupt', error })
+      return
+    }
+    if (state.dropped) {
+      if (this.#entries.size) this.#clearEntries(state.dropped.reason)
+      return
+    }
+    const next = new Map(state.live)
+    for (const [name, entry] of [...this.#entries]) {
+      if (!next.has(name)) {
+        this.#remove(name, entry)
+        this.#emitKey('deleted', name)
+      }
+    }
+    for (const [name, entry] of next) {
+      const old = this.#entries.get(name)
+      const same = old !== undefined && sameValue(old.value, entry.value)
+      if (same) {
+        wipe(entry.value)
+        old.expiresAt = entry.expiresAt
+      } else {
+        if (old) wipe(old.value)
+        this.#entries.set(name, entry)
+      }
+      this.#timers.arm(name, entry.expiresAt)
+      if (!same) this.#emitKey(old ? 'updated' : 'created', name)
+    }
+    this.#events.emit('restored', { count: this.#entries.size, expired: state.expired.length, source: 'history' })
   }
 
   #clearEntries(reason: ClearReason): void {
@@ -518,6 +642,8 @@ export class SessionKeystore<S extends Schema = Record<string, Value>> {
   }
 
   #emitKey(event: KeyEventName, name: string): void {
+    // A state sealed by persist() must not outlive a change.
+    if (event !== 'read') this.#tab?.changed()
     if (event === 'expired') {
       if (this.#onExpired) this.#events.call(event, this.#onExpired, name)
     } else {

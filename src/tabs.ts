@@ -1,4 +1,4 @@
-import { type Entry, type Value, isBytes } from './encoding'
+import { type Entry, type StateMeta, type Value, isBytes } from './encoding'
 
 /**
  * Tabs of one origin talking over a BroadcastChannel named after the store. Opt-in: the
@@ -8,9 +8,14 @@ import { type Entry, type Value, isBytes } from './encoding'
  *
  * Messages (structured clones), all with `v: 1`:
  * - `ask {id}`: a new tab whose store is empty asks for the keys;
- * - `give {id, entries}`: one open tab answers with `[name, value, expiresAt]` triples, in
- *   one message, so a tab closing mid-handoff leaves the new tab empty, never half-filled;
- * - `clear` and `delete {name}`: the store was cleared, or a key deleted, everywhere.
+ * - `give {id, entries, epoch, lastActive}`: one open tab that has keys answers with
+ *   `[name, value, expiresAt]` triples, in one message, so a tab closing mid-handoff
+ *   leaves the new tab empty, never half-filled; the logout epoch and the last activity
+ *   travel along, and the new tab drops keys of an epoch it does not share or past
+ *   their idle time;
+ * - `clear {epoch}` and `delete {name}`: the store was cleared, or a key deleted,
+ *   everywhere. A `clear` also cancels an ask in flight: an answer sent before the
+ *   logout could otherwise arrive after it.
  * Anything else (other versions, wrong shapes, oversized lists) is ignored.
  */
 
@@ -21,11 +26,12 @@ export type HandoffEntry = [name: string, value: Value, expiresAt: number]
 export interface TabsHost {
   isEmpty(): boolean
   entries(): HandoffEntry[]
+  meta(): StateMeta
   /** Entries handed over by another tab; called at most once, and only while empty. */
-  receive(entries: HandoffEntry[]): void
+  receive(entries: HandoffEntry[], meta: StateMeta): void
   /** No tab answered in time. */
   unanswered(): void
-  clearHere(): void
+  clearHere(epoch: string | undefined): void
   deleteHere(name: string): void
 }
 
@@ -43,7 +49,7 @@ export interface LocksLike {
 
 export interface TabsLink {
   ask(): void
-  clearEverywhere(): void
+  clearEverywhere(epoch: string): void
   deleteEverywhere(name: string): void
   close(): void
 }
@@ -54,10 +60,13 @@ export interface StoreInternals {
   readonly entries: Map<string, Entry>
   /** Clears the store first if its idle time has passed (its timer may not have fired). */
   checkIdle(): void
-  arm(name: string, expiresAt: number): void
-  emit(event: 'restored', payload: { count: number; expired: number; source: 'tab' | 'none' }): void
-  /** Clears here, as asked by another tab. */
-  clear(): void
+  meta(): StateMeta
+  /** Takes keys handed over by another tab (screened for logouts and idle time) and emits `restored`. */
+  receive(entries: HandoffEntry[], meta: StateMeta): void
+  /** No tab answered: emits `restored` with source `none`. */
+  unanswered(): void
+  /** Clears here, as asked by another tab, under its logout epoch. */
+  clear(epoch: string | undefined): void
   /** Deletes here, as asked by another tab. */
   remove(name: string): void
 }
@@ -91,20 +100,23 @@ export function connectTabs(channel: ChannelLike, host: TabsHost, locks: LocksLi
 
   const answer = (id: string): void => {
     if (host.isEmpty()) return
-    channel.postMessage({ v: VERSION, type: 'give', id, entries: host.entries() })
+    const { epoch, lastActive } = host.meta()
+    channel.postMessage({ v: VERSION, type: 'give', id, entries: host.entries(), epoch, lastActive })
   }
 
   channel.addEventListener('message', ({ data }) => {
     // The channel is shared with any same-origin script: nothing it sends may throw here.
     try {
       if (closed || !data || typeof data !== 'object') return
-      const message = data as { v?: unknown; type?: unknown; id?: unknown; name?: unknown; entries?: unknown }
+      const message = data as { v?: unknown; type?: unknown; id?: unknown; name?: unknown; entries?: unknown; epoch?: unknown; lastActive?: unknown }
       if (message.v !== VERSION) return
       if (message.type === 'ask' && typeof message.id === 'string' && message.id.length <= 64) {
         const id = message.id
         // Web Locks pick one answering tab: the lock is held while the asker waits, so
-        // the other tabs find it taken. Without Web Locks every tab answers and the
-        // asker keeps the first answer.
+        // the other tabs find it taken. Only tabs with keys compete: an empty one that
+        // won would hold the lock with nothing to give. Without Web Locks every tab
+        // answers and the asker keeps the first answer.
+        if (host.isEmpty()) return
         if (locks) {
           void locks
             .request(`${lockPrefix}:${id}`, { ifAvailable: true }, async (lock) => {
@@ -115,13 +127,20 @@ export function connectTabs(channel: ChannelLike, host: TabsHost, locks: LocksLi
             .catch(() => undefined)
         } else answer(id)
       } else if (message.type === 'give' && waiting && message.id === waiting.id) {
-        const entries = message.entries
+        const { entries, epoch, lastActive } = message
         if (!Array.isArray(entries) || entries.length > MAX_HANDOFF_ENTRIES || !entries.every(isEntry)) return
+        if (typeof epoch !== 'string' || typeof lastActive !== 'number') return
         clearTimeout(waiting.timer)
         waiting = undefined
-        if (host.isEmpty()) host.receive(entries)
+        if (host.isEmpty()) host.receive(entries, { epoch, lastActive })
       } else if (message.type === 'clear') {
-        host.clearHere()
+        // A logout wins over a handoff in flight: its answer may have been sent before it.
+        if (waiting) {
+          clearTimeout(waiting.timer)
+          waiting = undefined
+          host.unanswered()
+        }
+        host.clearHere(typeof message.epoch === 'string' ? message.epoch : undefined)
       } else if (message.type === 'delete' && typeof message.name === 'string') {
         host.deleteHere(message.name)
       }
@@ -141,8 +160,8 @@ export function connectTabs(channel: ChannelLike, host: TabsHost, locks: LocksLi
       waiting = { id, timer }
       channel.postMessage({ v: VERSION, type: 'ask', id })
     },
-    clearEverywhere(): void {
-      channel.postMessage({ v: VERSION, type: 'clear' })
+    clearEverywhere(epoch: string): void {
+      channel.postMessage({ v: VERSION, type: 'clear', epoch })
     },
     deleteEverywhere(name: string): void {
       channel.postMessage({ v: VERSION, type: 'delete', name })
@@ -185,20 +204,10 @@ export const tabs: TabsPlugin = (store) => {
         for (const [name, { value, expiresAt }] of store.entries) if (expiresAt > now) out.push([name, value, expiresAt])
         return out
       },
-      receive: (entries) => {
-        const now = Date.now()
-        let expired = 0
-        for (const [name, value, expiresAt] of entries) {
-          if (expiresAt <= now) expired++
-          else {
-            store.entries.set(name, { value, expiresAt })
-            store.arm(name, expiresAt)
-          }
-        }
-        store.emit('restored', { count: store.entries.size, expired, source: 'tab' })
-      },
-      unanswered: () => store.emit('restored', { count: 0, expired: 0, source: 'none' }),
-      clearHere: () => store.clear(),
+      meta: () => store.meta(),
+      receive: (entries, meta) => store.receive(entries, meta),
+      unanswered: () => store.unanswered(),
+      clearHere: (epoch) => store.clear(epoch),
       deleteHere: (name) => store.remove(name),
     },
     (navigator as { locks?: LocksLike }).locks,

@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest'
 import { MIN_PADDED, decodeEntries, encodeEntries, padLength, type Entry } from '../src/encoding'
 import { SHARE_LENGTH, randomBytes, seal } from '../src/seal'
 
+const meta = { epoch: '', lastActive: 0 }
+
 describe('padding', () => {
   it('pads to at least 1 KiB and at most 12% more, monotonically', () => {
     expect(padLength(0)).toBe(MIN_PADDED)
@@ -18,12 +20,13 @@ describe('padding', () => {
 
   it('small stores of different sizes and counts seal to the same length', () => {
     const s1 = randomBytes(SHARE_LENGTH)
-    const one = encodeEntries(new Map([['k', { value: 'v', expiresAt: Infinity }]]), 0)
+    const one = encodeEntries(new Map([['k', { value: 'v', expiresAt: Infinity }]]), 0, meta)
     const many = encodeEntries(
       new Map(Array.from({ length: 10 }, (_, i): [string, Entry] => [`key${i}`, { value: 'x'.repeat(40), expiresAt: 1e12 }])),
       0,
+      { epoch: '1763900000000-abcdefgh', lastActive: 1e12 },
     )
-    expect(seal(one.bytes, s1, 'a').length).toBe(seal(many.bytes, s1, 'a').length)
+    expect(seal(one.bytes, s1, 'a', '').length).toBe(seal(many.bytes, s1, 'a', '').length)
   })
 })
 
@@ -35,9 +38,9 @@ describe('entries encoding', () => {
       ['', { value: '', expiresAt: 5 }],
       ['empty-bytes', { value: new Uint8Array(0), expiresAt: Infinity }],
     ]
-    const { bytes, count } = encodeEntries(new Map(entries), 0)
+    const { bytes, count } = encodeEntries(new Map(entries), 0, { epoch: 'épöch-1', lastActive: 1_893_456_000_000 })
     expect(count).toBe(4)
-    expect(decodeEntries(bytes)).toEqual(entries)
+    expect(decodeEntries(bytes)).toEqual({ entries, epoch: 'épöch-1', lastActive: 1_893_456_000_000 })
   })
 
   it('leaves out entries expired at the given time', () => {
@@ -45,16 +48,16 @@ describe('entries encoding', () => {
       ['gone', { value: 'x', expiresAt: 100 }],
       ['kept', { value: 'y', expiresAt: 101 }],
     ])
-    const { bytes, count } = encodeEntries(entries, 100)
+    const { bytes, count } = encodeEntries(entries, 100, meta)
     expect(count).toBe(1)
-    expect(decodeEntries(bytes).map(([name]) => name)).toEqual(['kept'])
+    expect(decodeEntries(bytes).entries.map(([name]) => name)).toEqual(['kept'])
   })
 
   it('throws on truncated or malformed input', () => {
-    const { bytes } = encodeEntries(new Map([['k', { value: 'value', expiresAt: Infinity }]]), 0)
+    const { bytes } = encodeEntries(new Map([['k', { value: 'value', expiresAt: Infinity }]]), 0, meta)
     expect(() => decodeEntries(bytes.subarray(0, 10))).toThrow()
     const wrongKind = bytes.slice()
-    wrongKind[8] = 9 // the first entry's kind
+    wrongKind[20] = 9 // the first entry's kind
     expect(() => decodeEntries(wrongKind)).toThrow()
     const longText = bytes.slice()
     longText[7] = longText[7]! + 1 // one more byte of text than the entries use

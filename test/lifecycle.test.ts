@@ -1,6 +1,8 @@
 import fc from 'fast-check'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import type { SessionKeystore as Keystore, ErrorEvent } from '../src/index'
+import { type StateMeta, encodeEntries } from '../src/encoding'
+import { recordEvents } from './helpers'
 
 // happy-dom has no real reload: a "page" here is a fresh copy of the module with the
 // previous page's window listeners removed, and leaving is a hand-dispatched `pagehide`.
@@ -16,6 +18,7 @@ beforeEach(() => {
   })
   window.name = ''
   sessionStorage.clear()
+  localStorage.clear()
 })
 
 afterEach(() => {
@@ -55,7 +58,7 @@ async function open(name = 'app'): Promise<{ store: Keystore; errors: ErrorEvent
 const shareOf = (name = 'app'): string => JSON.parse(window.name)[`tab-keystore:${name}`]
 
 describe('reload', () => {
-  it('restores strings, bytes and expiry times, then leaves no sealed entry and a fresh S1', async () => {
+  it('restores strings, bytes and expiry times, then leaves no sealed entry; S1 stays for the tab', async () => {
     const first = await open()
     const until = Date.now() + 60_000
     first.store.set('token', 'secret-token', until)
@@ -73,8 +76,7 @@ describe('reload', () => {
     expect(second.store.expiresAt('token')).toEqual(new Date(until))
     expect(sessionStorage.length).toBe(0)
     expect(Object.keys(JSON.parse(window.name))).toEqual(['tab-keystore:app'])
-    expect(shareOf()).toMatch(/^[0-9a-f]{64}$/)
-    expect(shareOf()).not.toBe(s1Before)
+    expect(shareOf()).toBe(s1Before)
   })
 
   it('drops keys that expired while away, with expired events delivered after construction', async () => {
@@ -213,7 +215,7 @@ describe('tampering and junk: the store starts empty, says why, and never throws
     const { pack, unpack } = await import('../src/seal')
     await sealOne()
     const envelope = unpack(sessionStorage.getItem('tab-keystore:app')!)!
-    envelope[0] = 2
+    envelope[0] = 3
     sessionStorage.setItem('tab-keystore:app', pack(envelope))
     const { store, errors } = await open()
     expect(store.size).toBe(0)
@@ -268,54 +270,129 @@ describe('storage trouble', () => {
 describe('back/forward cache', () => {
   const pageshow = (persisted: boolean): boolean =>
     window.dispatchEvent(Object.assign(new Event('pageshow'), { persisted }))
+  const pageswap = (activation: { navigationType: string } | null): boolean =>
+    window.dispatchEvent(Object.assign(new Event('pageswap'), { activation }))
 
-  it('a page restored from the cache keeps its keys and wipes every sealed entry, even one written later', async () => {
+  /** A state as a later page of this tab leaves it for a history traversal. */
+  async function laterState(entries: [string, string][], meta: Partial<StateMeta> = {}): Promise<{ text: string; slot: string }> {
+    const { seal, readShare, tabId } = await import('../src/seal')
+    const s1 = readShare('app')!
+    const map = new Map(entries.map(([name, value]) => [name, { value, expiresAt: Infinity }]))
+    const text = seal(encodeEntries(map, Date.now(), { epoch: '', lastActive: Date.now(), ...meta }).bytes, s1, 'app', '')
+    return { text, slot: `tab-keystore/back/${tabId(s1)}/app` }
+  }
+
+  it('back from the cache, a page takes the state the later page left in the tab slot, told as changes', async () => {
+    const { store, errors } = await open()
+    store.set('k', 'v1')
+    store.set('gone', 'deleted later')
+    const log = recordEvents(store as never)
+    const restored: string[] = []
+    store.on('restored', ({ count, source }) => restored.push(`${source}:${count}`))
+    const { text, slot } = await laterState([['k', 'v2'], ['new', 'added later']])
+    localStorage.setItem(slot, `${Date.now()}:${text}`)
+    pageshow(true)
+    expect([store.get('k'), store.get('new'), store.has('gone')]).toEqual(['v2', 'added later', false])
+    expect(log.filter((e) => !e.startsWith('read'))).toEqual(['deleted:gone', 'updated:k', 'created:new'])
+    expect(restored).toEqual(['history:2'])
+    expect(localStorage.getItem(slot)).toBeNull()
+    expect(errors).toEqual([])
+  })
+
+  it('in Chromium the later page writes after our pageshow: a storage event soon after the return brings it, later ones are ignored', async () => {
     vi.useFakeTimers()
     const { store } = await open()
-    store.set('k', 'v')
-    window.dispatchEvent(Object.assign(new Event('pagehide'), { persisted: true }))
-    expect(sessionStorage.getItem('tab-keystore:app')).not.toBeNull()
-    const s1 = shareOf()
+    store.set('k', 'v1')
     pageshow(true)
-    expect(sessionStorage.getItem('tab-keystore:app')).toBeNull()
-    expect(shareOf()).not.toBe(s1)
-    // The departing page's pagehide runs after our pageshow (measured in Chromium).
-    sessionStorage.setItem('tab-keystore:app', 'sealed by the departing page')
-    vi.advanceTimersByTime(1500)
-    expect(sessionStorage.getItem('tab-keystore:app')).toBeNull()
-    expect(store.get('k')).toBe('v')
+    const { text, slot } = await laterState([['k', 'v2']])
+    localStorage.setItem(slot, `${Date.now()}:${text}`)
+    window.dispatchEvent(Object.assign(new Event('storage'), { key: slot, newValue: 'x' }))
+    expect(store.get('k')).toBe('v2')
+    vi.advanceTimersByTime(5000)
+    const late = await laterState([['k', 'v3']])
+    localStorage.setItem(slot, `${Date.now()}:${late.text}`)
+    window.dispatchEvent(Object.assign(new Event('storage'), { key: slot, newValue: 'x' }))
+    expect(store.get('k')).toBe('v2')
   })
 
-  it('a sealed entry announced by a storage event is wiped at once', async () => {
-    await open()
-    sessionStorage.setItem('tab-keystore:app', 'stale')
-    window.dispatchEvent(Object.assign(new Event('storage'), { key: 'tab-keystore:app', newValue: 'stale' }))
-    expect(sessionStorage.getItem('tab-keystore:app')).toBeNull()
-  })
-
-  it('keys cleared by a later page of the tab do not come back', async () => {
-    const { store } = await open()
-    store.set('k', 'v')
-    const deleted: string[] = []
-    store.on('deleted', ({ name }) => deleted.push(name))
-    // Later page (B) of the same tab logs out: it writes the clear marker.
-    const marker = 'tab-keystore:app#cleared'
-    sessionStorage.setItem(marker, 'cleared-by-B')
-    expect(sessionStorage.getItem(marker)).not.toContain('v')
+  it('a newer state that cannot be opened makes the page drop its own stale keys, and say so', async () => {
+    const { store, errors } = await open()
+    store.set('k', 'v1')
+    const { slot } = await laterState([])
+    localStorage.setItem(slot, `${Date.now()}:junk`)
     pageshow(true)
     expect(store.size).toBe(0)
-    expect(deleted).toEqual(['k'])
+    expect(errors.map((e) => e.reason)).toEqual(['stale'])
+  })
+
+  it('its own seal from when it left is not taken for a newer one (Firefox shows it the storage as it left it)', async () => {
+    const { store, errors } = await open()
+    store.set('k', 'v1')
+    window.dispatchEvent(Object.assign(new Event('pagehide'), { persisted: true }))
+    expect(sessionStorage.getItem('tab-keystore:app')).not.toBeNull()
+    pageshow(true)
+    expect(store.get('k')).toBe('v1')
+    expect(sessionStorage.getItem('tab-keystore:app')).toBeNull()
+    expect(errors).toEqual([])
+  })
+
+  it('a traversal (pageswap) seals into the tab slot in localStorage, even an empty store; another origin gets nothing', async () => {
+    const { store } = await open()
+    const { slot } = await laterState([])
+    pageswap({ navigationType: 'traverse' })
+    window.dispatchEvent(Object.assign(new Event('pagehide'), { persisted: true }))
+    expect(localStorage.getItem(slot)).toMatch(/^\d+:/)
+    expect(sessionStorage.getItem('tab-keystore:app')).toBeNull()
+    localStorage.removeItem(slot)
+    pageshow(true)
+    store.set('k', 'v')
+    pageswap(null) // leaving for another origin
+    window.dispatchEvent(Object.assign(new Event('pagehide'), { persisted: true }))
+    expect([localStorage.getItem(slot), sessionStorage.getItem('tab-keystore:app')]).toEqual([null, ''])  // only the empty marker
+    pageshow(true)
+    expect(store.get('k')).toBe('v') // the keys crossed the trip in memory
+  })
+
+  it('keys cleared by a later page of the tab do not come back (marker in localStorage, keyed by the tab)', async () => {
+    const { store } = await open()
+    store.set('k', 'v')
+    const cleared: string[] = []
+    store.on('cleared', ({ reason }) => cleared.push(reason))
+    const { tabId, readShare } = await import('../src/seal')
+    localStorage.setItem(`tab-keystore/cleared/${tabId(readShare('app')!)}/app`, `${Date.now()}-byB`)
+    pageshow(true)
+    expect(store.size).toBe(0)
+    expect(cleared).toEqual(['other-page'])
   })
 
   it('clear() writes a marker that holds nothing secret; an unchanged marker keeps the keys', async () => {
     const { store } = await open()
     store.set('k', 'secret-value')
     store.clear()
-    const marker = sessionStorage.getItem('tab-keystore:app#cleared')
-    expect(marker).toMatch(/^\d+-[0-9a-z]+$/)
+    const markers = Object.keys(localStorage).filter((k) => k.startsWith('tab-keystore/cleared/'))
+    expect(markers).toHaveLength(1)
+    expect(localStorage.getItem(markers[0]!)).toMatch(/^\d+-[0-9a-z]+$/)
     store.set('k', 'secret-value')
     pageshow(true)
     expect(store.get('k')).toBe('secret-value')
+  })
+
+  it('a logout everywhere seen on return drops the keys', async () => {
+    const { store } = await open()
+    store.set('k', 'v')
+    const cleared: string[] = []
+    store.on('cleared', ({ reason }) => cleared.push(reason))
+    localStorage.setItem('tab-keystore/logout/app', 'logged-out-elsewhere')
+    pageshow(true)
+    expect([store.size, cleared]).toEqual([0, ['other-tab']])
+  })
+
+  it('S1 is written again, unchanged, on every return (WebKit clears window.name, Chromium keeps a stale view)', async () => {
+    await open()
+    const s1 = shareOf()
+    window.name = ''
+    pageshow(true)
+    expect(shareOf()).toBe(s1)
   })
 
   it('a normal pageshow (not from the cache) changes nothing', async () => {
@@ -325,5 +402,133 @@ describe('back/forward cache', () => {
     pageshow(false)
     expect(shareOf()).toBe(s1)
     expect(store.get('k')).toBe('v')
+  })
+})
+
+describe('review findings', () => {
+  it('after persist(), a delete, a clear or the idle clear do not leave the older sealed state behind (a crash reloads it)', async () => {
+    vi.useFakeTimers()
+    const first = await open()
+    first.store.set('a', '1')
+    first.store.set('b', '2')
+    first.store.persist()
+    first.store.delete('a')
+    await Promise.resolve()
+    leavePage({ dispatch: false }) // a crash: no pagehide
+    const second = await open()
+    expect(second.store.keys()).toEqual(['b'])
+    second.store.persist()
+    second.store.clear()
+    leavePage({ dispatch: false })
+    const third = await open()
+    expect(third.store.keys()).toEqual([])
+  })
+
+  it('time away counts towards idleTimeout: the last activity travels with the sealed state', async () => {
+    const { SessionKeystore } = await newPage()
+    const first = new SessionKeystore({ name: 'app', idleTimeout: 60_000 })
+    first.set('k', 'v')
+    leavePage()
+    const now = Date.now()
+    vi.spyOn(Date, 'now').mockReturnValue(now + 61_000)
+    const { SessionKeystore: Next } = await newPage()
+    const second = new Next({ name: 'app', idleTimeout: 60_000 })
+    stores.push(second)
+    const log: string[] = []
+    second.on('cleared', ({ reason, count }) => log.push(`cleared:${reason}:${count}`))
+    second.on('restored', ({ count }) => log.push(`restored:${count}`))
+    await Promise.resolve()
+    expect(second.keys()).toEqual([])
+    expect(log).toEqual(['cleared:idle:1', 'restored:0'])
+  })
+
+  it('a load does not accept keys sealed before a logout everywhere', async () => {
+    const first = await open()
+    first.store.set('k', 'v')
+    leavePage()
+    localStorage.setItem('tab-keystore/logout/app', 'logged-out-elsewhere')
+    const second = await open()
+    expect(second.store.keys()).toEqual([])
+  })
+
+  it('nothing in window.name breaks the store: deep, huge or odd values', async () => {
+    for (const name of [`{"a":${'['.repeat(9000)}${']'.repeat(9000)}}`, JSON.stringify({ junk: 'x'.repeat(30_000_000) }), '{"tab-keystore:app":{"deep":[[[[1]]]]}}']) {
+      window.name = name
+      const { store, errors } = await open()
+      store.set('k', 'v')
+      expect(() => store.destroy()).not.toThrow()
+      expect(window.name.length, 'junk is not carried').toBeLessThan(1000)
+      leavePage({ dispatch: false })
+      expect(errors).toEqual([])
+    }
+  })
+
+  describe('with the Navigation API (Chromium, Firefox)', () => {
+    /** A page whose current entry is the last of `history` (its same-origin history), arrived from `from`. */
+    const fakeNavigation = (from: string | null, history: string[]) =>
+      vi.stubGlobal('navigation', {
+        currentEntry: { key: history.at(-1) },
+        activation: { from: from === null ? null : { key: from } },
+        entries: () => history.map((key) => ({ key })),
+        addEventListener() {},
+        removeEventListener() {},
+      })
+    afterEach(() => vi.unstubAllGlobals())
+
+    it('a seal opens only in the same-origin history of the entry that sealed it, detours included', async () => {
+      fakeNavigation(null, ['a'])
+      const first = await open()
+      first.store.set('k', 'v')
+      leavePage()
+      fakeNavigation('a', ['a', 'b'])
+      const second = await open()
+      expect(second.store.get('k')).toBe('v')
+      leavePage()
+      fakeNavigation('c', ['a', 'b', 'c', 'd']) // through a page of this origin without the store
+      const third = await open()
+      expect(third.store.get('k')).toBe('v')
+      leavePage()
+      fakeNavigation('d', ['e']) // crash-reload: a new entry, the old one named in activation.from
+      expect((await open()).store.get('k')).toBe('v')
+      leavePage()
+      fakeNavigation('x', ['f']) // another history altogether
+      const last = await open()
+      expect([last.store.size, last.errors.map((e) => e.reason)]).toEqual([0, ['left-origin']])
+    })
+
+    it('a window another site opened, or a return through another origin, finds a seal and opens nothing', async () => {
+      fakeNavigation(null, ['a'])
+      const first = await open()
+      first.store.set('k', 'v')
+      leavePage()
+      fakeNavigation(null, ['entry-of-the-fork'])
+      const fork = await open()
+      expect([fork.store.size, fork.errors.map((e) => e.reason)]).toEqual([0, ['left-origin']])
+      expect(sessionStorage.length).toBe(0)
+    })
+  })
+})
+
+describe('leaving for another origin', () => {
+  it('seals nothing, and a fresh load on the way back learns that keys were left (left-origin)', async () => {
+    const first = await open()
+    first.store.set('k', 'v')
+    window.dispatchEvent(Object.assign(new Event('pageswap'), { activation: null }))
+    leavePage()
+    expect(sessionStorage.getItem('tab-keystore:app')).toBe('')
+    const second = await open()
+    expect([second.store.size, second.errors.map((e) => e.reason)]).toEqual([0, ['left-origin']])
+    expect(sessionStorage.length).toBe(0)
+  })
+
+  it('Firefox has no pageswap: the Navigation API navigate event says where the page goes', async () => {
+    const listeners: ((event: unknown) => void)[] = []
+    vi.stubGlobal('navigation', { currentEntry: { key: 'a' }, activation: { from: null }, entries: () => [{ key: 'a' }], addEventListener: (_: string, l: (event: unknown) => void) => listeners.push(l), removeEventListener() {} })
+    const first = await open()
+    first.store.set('k', 'v')
+    for (const l of listeners) l({ destination: { url: 'https://elsewhere.example/', sameDocument: false }, navigationType: 'push' })
+    leavePage()
+    vi.unstubAllGlobals()
+    expect(sessionStorage.getItem('tab-keystore:app')).toBe('')
   })
 })

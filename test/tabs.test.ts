@@ -1,6 +1,8 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { HANDOFF_TIMEOUT, type ChannelLike, type HandoffEntry, type LocksLike, type StoreInternals, type TabsHost, type TabsPlugin, connectTabs, tabs as tabsPlugin } from '../src/tabs'
-import { makeStore } from './helpers'
+import type { StateMeta } from '../src/encoding'
+import type { SessionKeystore } from '../src/index'
+import { flush, makeStore } from './helpers'
 
 // A fake BroadcastChannel hub: structured clones, delivered asynchronously, never to the sender.
 class Hub {
@@ -42,19 +44,21 @@ class FakeLocks implements LocksLike {
   }
 }
 
-function tab(hub: Hub, entries: HandoffEntry[], locks?: LocksLike) {
+function tab(hub: Hub, entries: HandoffEntry[], locks?: LocksLike, meta: StateMeta = { epoch: 'e1', lastActive: 1000 }) {
   const calls: string[] = []
-  const state = { entries: [...entries], received: undefined as HandoffEntry[] | undefined }
+  const state = { entries: [...entries], received: undefined as HandoffEntry[] | undefined, meta: undefined as StateMeta | undefined }
   const host: TabsHost = {
     isEmpty: () => state.entries.length === 0,
     entries: () => state.entries,
-    receive: (list) => {
+    meta: () => meta,
+    receive: (list, received) => {
       calls.push('receive')
       state.received = list
+      state.meta = received
       state.entries = list
     },
     unanswered: () => calls.push('unanswered'),
-    clearHere: () => calls.push('clear'),
+    clearHere: (epoch) => calls.push(`clear:${epoch}`),
     deleteHere: (name) => calls.push(`delete:${name}`),
   }
   const channel = hub.open()
@@ -81,6 +85,7 @@ describe('tabs protocol', () => {
     await vi.advanceTimersByTimeAsync(10)
     expect(fresh.calls).toEqual(['receive'])
     expect(fresh.state.received).toEqual(secret)
+    expect(fresh.state.meta).toEqual({ epoch: 'e1', lastActive: 1000 })
     await vi.advanceTimersByTimeAsync(HANDOFF_TIMEOUT * 2)
     expect(fresh.calls).toEqual(['receive']) // and no "unanswered" afterwards
   })
@@ -95,6 +100,32 @@ describe('tabs protocol', () => {
     await vi.advanceTimersByTimeAsync(HANDOFF_TIMEOUT * 2)
     expect(hub.sent.filter((m) => (m as { type: string }).type === 'give')).toHaveLength(1)
     expect(fresh.calls).toEqual(['receive'])
+  })
+
+  it('an open tab with an empty store does not take the lock from one that has keys', async () => {
+    vi.useFakeTimers()
+    const hub = new Hub()
+    const locks = new FakeLocks()
+    tab(hub, [], locks) // hears the request first
+    tab(hub, secret, locks)
+    const fresh = tab(hub, [], locks)
+    fresh.link.ask()
+    await vi.advanceTimersByTimeAsync(10)
+    expect(fresh.calls).toEqual(['receive'])
+  })
+
+  it('a logout wins over a handoff in flight: an answer arriving after the clear is not taken', async () => {
+    vi.useFakeTimers()
+    const hub = new Hub()
+    const fresh = tab(hub, [])
+    const intruder = hub.open()
+    fresh.link.ask()
+    const id = (hub.sent[0] as { id: string }).id
+    intruder.postMessage({ v: 1, type: 'clear', epoch: 'e2' })
+    await vi.advanceTimersByTimeAsync(1)
+    intruder.postMessage({ v: 1, type: 'give', id, entries: secret, epoch: 'e1', lastActive: 1000 })
+    await vi.advanceTimersByTimeAsync(HANDOFF_TIMEOUT * 2)
+    expect(fresh.calls).toEqual(['unanswered', 'clear:e2'])
   })
 
   it('without Web Locks every tab answers and only the first answer is taken', async () => {
@@ -128,16 +159,17 @@ describe('tabs protocol', () => {
     const intruder = hub.open()
     fresh.link.ask()
     const id = (hub.sent[0] as { id: string }).id
-    intruder.postMessage({ v: 1, type: 'give', id: 'another-request', entries: secret })
+    const meta = { epoch: '', lastActive: 0 }
+    intruder.postMessage({ v: 1, type: 'give', id: 'another-request', entries: secret, ...meta })
     await vi.advanceTimersByTimeAsync(HANDOFF_TIMEOUT)
-    intruder.postMessage({ v: 1, type: 'give', id, entries: secret })
+    intruder.postMessage({ v: 1, type: 'give', id, entries: secret, ...meta })
     await vi.advanceTimersByTimeAsync(10)
     expect(fresh.calls).toEqual(['unanswered'])
 
     const busy = tab(hub, [])
     busy.link.ask()
     busy.state.entries = [['own', 'set meanwhile', Infinity]]
-    intruder.postMessage({ v: 1, type: 'give', id: (hub.sent.at(-1) as { id: string }).id, entries: secret })
+    intruder.postMessage({ v: 1, type: 'give', id: (hub.sent.at(-1) as { id: string }).id, entries: secret, ...meta })
     await vi.advanceTimersByTimeAsync(10)
     expect(busy.calls).toEqual([])
   })
@@ -148,12 +180,12 @@ describe('tabs protocol', () => {
     const a = tab(hub, secret)
     const b = tab(hub, secret)
     const c = tab(hub, [])
-    a.link.clearEverywhere()
+    a.link.clearEverywhere('e2')
     a.link.deleteEverywhere('token')
     await vi.advanceTimersByTimeAsync(10)
     expect(a.calls).toEqual([])
-    expect(b.calls).toEqual(['clear', 'delete:token'])
-    expect(c.calls).toEqual(['clear', 'delete:token'])
+    expect(b.calls).toEqual(['clear:e2', 'delete:token'])
+    expect(c.calls).toEqual(['clear:e2', 'delete:token'])
   })
 
   it('ignores junk: foreign shapes, other versions, bad entries, oversized lists; never throws', async () => {
@@ -171,6 +203,8 @@ describe('tabs protocol', () => {
       { v: 1, type: 'give', id, entries: [['k', '\ud800', 1e15]] }, { v: 1, type: 'give', id, entries: [[1, 'v', 1e15]] },
       { v: 1, type: 'give', id, entries: Array.from({ length: 100_001 }, () => ['k', 'v', 1e15]) },
       { v: 1, type: 'give', id, entries: [...secret, 'trailing junk'] },
+      { v: 1, type: 'give', id, entries: secret }, { v: 1, type: 'give', id, entries: secret, epoch: 1, lastActive: 0 },
+      { v: 1, type: 'give', id, entries: secret, epoch: '', lastActive: '0' },
       Object.assign(Object.create({ v: 1, type: 'clear' }), {}),
     ]
     const intruder = hub.open()
@@ -194,6 +228,39 @@ describe('tabs protocol', () => {
     fresh.link.ask()
     await vi.advanceTimersByTimeAsync(HANDOFF_TIMEOUT)
     expect(fresh.calls).toEqual(['unanswered'])
+  })
+})
+
+describe('handed-over keys, screened by the store', () => {
+  const capture = (): { plugin: TabsPlugin; internals: () => StoreInternals } => {
+    let internals: StoreInternals | undefined
+    return { plugin: (store) => void (internals = store), internals: () => internals! }
+  }
+  const record = (store: SessionKeystore): string[] => {
+    const log: string[] = []
+    store.on('cleared', ({ reason, count }) => log.push(`cleared:${reason}:${count}`))
+    store.on('restored', ({ count, source }) => log.push(`restored:${source}:${count}`))
+    return log
+  }
+
+  it('keys of another logout epoch are dropped, not taken', () => {
+    const { plugin, internals } = capture()
+    const store = makeStore({ name: 'epoch', tabs: plugin })
+    const log = record(store)
+    internals().receive([['k', 'v', Infinity]], { epoch: 'before-the-logout', lastActive: Date.now() })
+    expect(store.keys()).toEqual([])
+    expect(log).toEqual(['cleared:other-tab:1', 'restored:tab:0'])
+  })
+
+  it('keys past their idle time (time away counts) are dropped; the last activity travels', () => {
+    const { plugin, internals } = capture()
+    const store = makeStore({ name: 'idle-handoff', idleTimeout: 60_000, tabs: plugin })
+    const log = record(store)
+    internals().receive([['k', 'v', Infinity]], { epoch: internals().meta().epoch, lastActive: Date.now() - 61_000 })
+    expect(store.keys()).toEqual([])
+    internals().receive([['k', 'v', Infinity]], { epoch: internals().meta().epoch, lastActive: Date.now() - 59_000 })
+    expect(store.get('k')).toBe('v')
+    expect(log).toEqual(['cleared:idle:1', 'restored:tab:0', 'restored:tab:1'])
   })
 })
 
@@ -260,7 +327,7 @@ describe('store options for tabs and idle lock', () => {
     expect(store.get('k')).toBeNull()
   })
 
-  it('idle lock is checked before sealing in pagehide and before answering another tab', () => {
+  it('idle lock is checked before sealing in pagehide and before answering another tab', async () => {
     const store = makeStore({ name: 'idle-hide', idleTimeout: 1000 })
     store.set('k', 'v')
     const now = Date.now()
@@ -275,6 +342,7 @@ describe('store options for tabs and idle lock', () => {
     vi.mocked(Date.now).mockReturnValue(now + 5000)
     internals!.checkIdle()
     expect(internals!.entries.size).toBe(0)
+    await flush()
   })
 
   it('idle lock checks the clock when the page is shown again', () => {
