@@ -142,11 +142,13 @@ test(named('5. tampering with either share empties the store and says why'), asy
   })
 })
 
-test(named('7. a 5 MB store survives a reload; a noopener popup and a fresh tab get no keys'), async () => {
+// sessionStorage holds 5 Mi UTF-16 units in Chromium and Firefox but 5 MiB in WebKit, which
+// counts our packed text at 2 bytes a unit (measured): 4 MB fits everywhere.
+test(named('7. a 4 MB store survives a reload; a noopener popup and a fresh tab get no keys'), async () => {
   const context = await env.browser.newContext()
   const page = await open(context, pageUrl(env.server.origin))
   const digest = await page.eval(async () => {
-    const big = new Uint8Array(5_000_000)
+    const big = new Uint8Array(4_000_000)
     for (let i = 0; i < big.length; i += 65536) crypto.getRandomValues(big.subarray(i, i + 65536))
     window.store.set('big', big)
     window.store.set('small', 'still here')
@@ -158,7 +160,7 @@ test(named('7. a 5 MB store survives a reload; a noopener popup and a fresh tab 
     const errors = window.events.filter((e) => e.event === 'error')
     return { errors, length: big?.length, small: window.store.get('small'), digest: big && Array.from(new Uint8Array(await crypto.subtle.digest('SHA-256', big))).join(',') }
   })
-  assert.deepEqual(after, { errors: [], length: 5_000_000, small: 'still here', digest })
+  assert.deepEqual(after, { errors: [], length: 4_000_000, small: 'still here', digest })
 
   const popup = await context.waitForPage(() => page.eval((url) => void window.open(url, '_blank', 'noopener'), pageUrl(env.server.origin, '?popup')))
   await popup.ready()

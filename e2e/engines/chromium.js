@@ -19,6 +19,19 @@ const wrap = (page) =>
     goto: (url) => page.goto(url),
     back: () => page.goBack({ waitUntil: 'commit' }),
     close: () => page.close(),
+    // Playwright's page is dead once its renderer crashed: the reload and everything after
+    // go through a fresh CDP session to the same tab.
+    async crash() {
+      void (await page.context().newCDPSession(page)).send('Page.crash').catch(() => undefined)
+      await new Promise((resolve) => setTimeout(resolve, 500))
+      const session = await page.context().newCDPSession(page)
+      await session.send('Page.reload')
+      return async (source) => {
+        const { result, exceptionDetails } = await session.send('Runtime.evaluate', { expression: source, awaitPromise: true, returnByValue: true })
+        if (exceptionDetails) throw new Error(exceptionDetails.text)
+        return result.value
+      }
+    },
   })
 
 /** Playwright passes --disable-back-forward-cache unless told not to: real Chromium caches. */

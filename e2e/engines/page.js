@@ -16,16 +16,29 @@ export class Page {
   #close
   #goto
   #back
+  #crash
 
   /**
    * `run(source, { quick })` evaluates and returns a string; `goto(url)` and `back()` are the driver's
    * own navigations (the address bar and the Back button), which must not wait for a load.
    */
-  constructor({ run, close, goto, back }) {
+  constructor({ run, close, goto, back, crash }) {
     this.#run = run
     this.#close = close
     this.#goto = goto
     this.#back = back
+    this.#crash = crash
+  }
+
+  /** Whether the engine can crash the page's renderer (Chromium, through CDP). */
+  get canCrash() {
+    return this.#crash !== undefined
+  }
+
+  /** Crashes the renderer, then reloads the tab as a user would; `window.name` and sessionStorage survive. */
+  async crashAndReload() {
+    this.#run = await this.#crash()
+    await this.ready()
   }
 
   /** Calls `fn(...args)` in the page (args and result travel as JSON). */

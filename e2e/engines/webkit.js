@@ -121,7 +121,14 @@ export async function launch({ bfcache = true } = {}) {
             serial(handle, async () => {
               // Closing the last window quits MiniBrowser and ends the session: keep it,
               // blank, for the next newPage().
-              if ((await session.command('GET', '/window/handles')).length > 1) return session.command('DELETE', '/window')
+              const handles = await session.command('GET', '/window/handles')
+              if (handles.length > 1) {
+                await session.command('DELETE', '/window')
+                // The driver has no current window after a close: pick another.
+                current = handles.find((h) => h !== handle)
+                await session.command('POST', '/window', { handle: current })
+                return
+              }
               await session.command('POST', '/url', { url: 'about:blank' })
               first = handle
             }),
