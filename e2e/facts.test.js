@@ -1,0 +1,104 @@
+// The engine facts the design stands on (src/lifecycle.ts), measured again in each engine.
+// Facts the code relies on are asserted; the others are printed, for the README's table.
+import assert from 'node:assert/strict'
+import { test } from 'node:test'
+import { engine, named, setup } from './helpers.js'
+
+const logs = []
+const env = setup({
+  api: async (request, response) => {
+    if (new URL(request.url, 'http://x').pathname !== '/log') return false
+    let body = ''
+    for await (const chunk of request) body += chunk
+    logs.push(JSON.parse(body))
+    response.end()
+    return true
+  },
+})
+const page = (origin, tag) => `${origin}/e2e/pages/facts.html?${tag}`
+const facts = {}
+const record = (fact, value) => {
+  facts[fact] = value
+  console.log(`[${engine.name}] ${fact}: ${JSON.stringify(value)}`)
+}
+/** The beacons of the last `ms`, as `event(persisted)` in the order the engine fired them. */
+const lastEvents = async (since) => {
+  await new Promise((resolve) => setTimeout(resolve, 400))
+  return logs.filter((l) => l.at >= since).sort((a, b) => a.at - b.at)
+}
+
+test(named('engine facts'), async () => {
+  const context = await env.browser.newContext()
+  const tab = await context.newPage(page(env.server.origin, 'a'))
+  const now = () => tab.eval(() => performance.timeOrigin + performance.now())
+
+  // window.name written while alive, and while leaving (pagehide), across a reload.
+  await tab.eval(() => {
+    window.name = 'alive'
+    window.onHide = () => (window.name = 'in-pagehide')
+  })
+  await tab.reload()
+  record('window.name written in pagehide reaches the reloaded page', (await tab.eval(() => window.info.name)) === 'in-pagehide')
+  assert.notEqual(await tab.eval(() => window.info.name), '', 'window.name survives a reload (relied on)')
+
+  // Same-origin push and Back through the cache: event order, what the restored page sees.
+  await tab.eval(() => {
+    window.onHide = undefined
+    sessionStorage.setItem('s', 'A')
+    localStorage.setItem('l', 'A')
+  })
+  await tab.navigate(page(env.server.origin, 'b'))
+  await tab.eval(() => {
+    window.onHide = () => {
+      sessionStorage.setItem('s', 'B-in-pagehide')
+      localStorage.setItem('l', 'B-in-pagehide')
+    }
+  })
+  const leftAt = await now()
+  await tab.back()
+  const back = await lastEvents(leftAt)
+  const order = back.filter((e) => e.what === 'pagehide' || e.what === 'pageshow').map((e) => `${e.what}(${e.persisted})`)
+  record('order on Back into the cache', order.join(' then '))
+  assert.ok(order.includes('pageshow(true)'), 'the page came back from the back/forward cache')
+  await tab.sleep(300)
+  const seen = await tab.eval(() => ({ session: sessionStorage.getItem('s'), local: localStorage.getItem('l') }))
+  record('restored page sees a later sessionStorage write', seen.session === 'B-in-pagehide')
+  record('restored page sees a later localStorage write', seen.local === 'B-in-pagehide')
+  assert.equal(seen.local, 'B-in-pagehide', 'a page back from the cache sees localStorage live (relied on: the tab slot)')
+  const swap = back.find((e) => e.what === 'pageswap')
+  const navigate = back.find((e) => e.what === 'navigate')
+  record('how a leaving page learns where it goes', swap ? `pageswap (activation: ${swap.activation})` : navigate ? `navigate event (${navigate.type})` : 'it does not')
+  assert.ok(swap || navigate, 'pageswap or the navigate event says a traversal is one (relied on)')
+
+  // Another site: does it see window.name; what comes back, through the cache.
+  await tab.eval(() => (window.name = 'S1-before-leaving'))
+  const crossAt = await now()
+  await tab.navigate(page(env.server.otherSite, 'x'))
+  record('a cross-site page sees window.name', (await tab.eval(() => window.info.name)) === 'S1-before-leaving')
+  await tab.eval(() => (window.name = 'written-by-the-other-site'))
+  await tab.back()
+  const crossEvents = await lastEvents(crossAt)
+  const leavingSwap = crossEvents.find((e) => e.what === 'pageswap' && e.at < crossEvents.find((x) => x.what === 'pageshow')?.at)
+  if (leavingSwap) assert.equal(leavingSwap.activation, null, 'pageswap has no activation for another origin (relied on)')
+  record('window.name after coming back through the cache', await tab.eval(() => window.name))
+  await tab.eval(() => (window.name = 'written-after-the-return'))
+  await tab.reload()
+  record('first reload after that return keeps a write made after it', (await tab.eval(() => window.info.name)) === 'written-after-the-return')
+
+  // The Navigation API: same-origin history, and a fresh one after another origin.
+  if (await tab.eval(() => Boolean(window.navigation))) {
+    const first = await tab.eval(() => window.info.current)
+    await tab.navigate(page(env.server.origin, 'c'))
+    await tab.navigate(page(env.server.origin, 'd'))
+    const detour = await tab.eval(() => window.info.entries)
+    assert.ok(detour.includes(first), 'entries() holds the same-origin history (relied on)')
+    await tab.navigate(page(env.server.otherSite, 'y'))
+    await tab.navigate(page(env.server.origin, 'e'))
+    const after = await tab.eval(() => window.info)
+    assert.ok(!after.entries.includes(first) && after.from === null, 'after another origin, a new same-origin history starts (relied on)')
+    record('Navigation API', 'entries() and activation.from as relied on')
+  } else {
+    record('Navigation API', 'absent: seals are not bound to a history entry')
+  }
+  await context.close()
+})
