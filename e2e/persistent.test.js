@@ -114,5 +114,26 @@ test(named('the IndexedDB adapter keeps sealed entries across pages, and a wrong
   assert.deepEqual(back.keys, ['k', 's'])
   assert.match(back.wrong, /does not open namespace "idb"/)
   assert.equal(back.inLocalStorage, 0)
+
+  // A logout in another tab deletes the database while this one holds a vault open: the
+  // deletion must not wait for this page, and the vault must go on working afterwards.
+  const holder = await open(context, `${env.server.origin}/e2e/pages/vault.html`)
+  await holder.eval(async (key) => {
+    const { PersistentKeystore } = await import('/dist/persistent.js')
+    window.idbVault = await PersistentKeystore.open({ namespace: 'idb', key, storage: 'indexedDB' })
+    await window.idbVault.get('k')
+  }, key)
+  const logout = await open(context, `${env.server.origin}/e2e/pages/vault.html`)
+  const deletion = await logout.eval(
+    () =>
+      new Promise((resolve) => {
+        const request = indexedDB.deleteDatabase('tab-keystore')
+        request.onsuccess = () => resolve('deleted')
+        request.onerror = () => resolve('error')
+        setTimeout(() => resolve('still blocked after 3 s'), 3000)
+      }),
+  )
+  assert.equal(deletion, 'deleted')
+  assert.deepEqual(await holder.eval(async () => [await window.idbVault.get('k'), await window.idbVault.keys()]), [null, []])
   await context.close()
 })

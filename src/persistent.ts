@@ -1,5 +1,5 @@
 import { chacha20poly1305 } from '@noble/ciphers/chacha.js'
-import { type Value, assertWellFormed, copy, isBytes, sameValue } from './encoding'
+import { type Value, assertWellFormed, copy, isBytes, padLength, sameValue, wipe } from './encoding'
 import { Emitter, type KeystoreEvents, type Listener, assertEvent, describe } from './events'
 import { toExpiry } from './expiry'
 import type { KeyName, Schema, ValueOf } from './keystore'
@@ -13,8 +13,16 @@ import type { KeyName, Schema, ValueOf } from './keystore'
  * Each entry is sealed on its own with ChaCha20-Poly1305 (`@noble/ciphers`) under
  * HKDF-SHA-256(server key, namespace), with associated data binding the namespace, the
  * entry's name and its expiry time: an entry moved to another name or namespace, or
- * given a later expiry, no longer opens. Expiry times are stored readable, so cleanup
- * needs no key.
+ * given another expiry, no longer opens. Nothing is acted on before it authenticates:
+ * an entry whose readable expiry was edited is reported as tampered, never expired or
+ * deleted. Values are padded (Padmé, at least 1 KiB) so a record's length tells little.
+ *
+ * What stays visible on disk: the namespace, each entry's name and expiry time, how many
+ * entries there are, and roughly how large each is. There is no rollback protection:
+ * whoever can write the storage can put back an older record of a name, or a deleted
+ * one, and it opens, as long as the server still hands out this session's key. Nothing
+ * kept on the same disk can detect that; the server would have to keep a version (or
+ * a hash of the namespace) per session.
  */
 
 /** Where sealed entries go: a key-value store of strings, synchronous or not. */
@@ -44,13 +52,15 @@ export interface PersistentKeystoreOptions {
   cleanupInterval?: number | false
 }
 
-const FORMAT = 1
+const FORMAT = 2
 const PREFIX = 'tab-keystore:p:'
 const CHECK = '\0check'
 const MIN_KEY_BYTES = 32
 
 const utf8 = (text: string): Uint8Array<ArrayBuffer> => new TextEncoder().encode(text)
 const prefixOf = (namespace: string): string => `${PREFIX}${encodeURIComponent(namespace)}:`
+/** Entries sit under `<prefix>.<name>`; the namespace's check entry under `<prefix>` itself, which no name can reach. */
+const ENTRY = '.'
 
 function toBase64(bytes: Uint8Array): string {
   let binary = ''
@@ -74,7 +84,10 @@ export function localStorageAdapter(storage: Storage = localStorage): StorageAda
 }
 
 /**
- * IndexedDB as an adapter: one object store of strings in database `databaseName`.
+ * IndexedDB as an adapter: one object store of strings in database `databaseName`. One
+ * connection, opened on first use, closed when another page deletes or upgrades the
+ * database (a logout that deletes it must not wait for this page), and opened again if
+ * a first attempt failed.
  *
  * @example
  * await PersistentKeystore.open({ namespace, key, storage: indexedDBAdapter() })
@@ -86,14 +99,26 @@ export function indexedDBAdapter(databaseName = 'tab-keystore'): StorageAdapter 
       request.onsuccess = () => resolve(request.result)
       request.onerror = () => reject(request.error)
     })
-  const store = async (mode: IDBTransactionMode): Promise<IDBObjectStore> => {
-    db ??= new Promise((resolve, reject) => {
+  const connect = (): Promise<IDBDatabase> =>
+    new Promise((resolve, reject) => {
       const request = indexedDB.open(databaseName, 1)
       request.onupgradeneeded = () => request.result.createObjectStore('entries')
-      request.onsuccess = () => resolve(request.result)
+      request.onsuccess = () => {
+        const connection = request.result
+        connection.onversionchange = () => {
+          connection.close()
+          db = undefined
+        }
+        resolve(connection)
+      }
       request.onerror = () => reject(request.error)
     })
-    return (await db).transaction('entries', mode).objectStore('entries')
+  const store = async (mode: IDBTransactionMode): Promise<IDBObjectStore> => {
+    const opening = (db ??= connect().catch((error: unknown) => {
+      db = undefined
+      throw error
+    }))
+    return (await opening).transaction('entries', mode).objectStore('entries')
   }
   return {
     get: async (key) => promised<string | undefined>((await store('readonly')).get(key)),
@@ -103,9 +128,16 @@ export function indexedDBAdapter(databaseName = 'tab-keystore'): StorageAdapter 
   }
 }
 
+/** The built-in adapters, made once: drop() and namespaces() reuse the open connection. */
+const builtIn = new Map<string, StorageAdapter>()
+
 function adapterFor(storage: PersistentKeystoreOptions['storage']): StorageAdapter {
   if (storage === undefined || storage === 'localStorage') return localStorageAdapter()
-  if (storage === 'indexedDB') return indexedDBAdapter()
+  if (storage === 'indexedDB') {
+    let adapter = builtIn.get(storage)
+    if (!adapter) builtIn.set(storage, (adapter = indexedDBAdapter()))
+    return adapter
+  }
   if (storage && typeof storage === 'object' && ['get', 'set', 'delete', 'keys'].every((m) => typeof (storage as unknown as Record<string, unknown>)[m] === 'function')) {
     return storage
   }
@@ -202,6 +234,7 @@ export class PersistentKeystore<S extends Schema = Record<string, Value>> {
     const adapter = adapterFor(storage)
     // HKDF through WebCrypto (open is async anyway); the derived key never leaves memory.
     const raw = new Uint8Array(serverKey)
+    if (serverKey !== key) serverKey.fill(0) // our copy decoded from base64
     const material = await crypto.subtle.importKey('raw', raw, 'HKDF', false, ['deriveBits'])
     raw.fill(0)
     const derived = new Uint8Array(
@@ -216,12 +249,14 @@ export class PersistentKeystore<S extends Schema = Record<string, Value>> {
     const checkKey = store.#prefix
     const check = parseRecord(await adapter.get(checkKey))
     if (check) {
-      if (store.#open(CHECK, check) === undefined) {
+      const opened = store.#open(CHECK, check)
+      opened?.fill(0)
+      if (opened === undefined) {
         store.close()
         throw new Error(`PersistentKeystore.open: this key does not open namespace "${namespace}" (wrong or revoked key); nothing was deleted`)
       }
     } else {
-      await adapter.set(checkKey, store.#seal(CHECK, utf8('tab-keystore'), Infinity))
+      await adapter.set(checkKey, store.#seal(CHECK, 1, utf8('tab-keystore'), Infinity))
     }
     return store
   }
@@ -284,20 +319,20 @@ export class PersistentKeystore<S extends Schema = Record<string, Value>> {
     const until =
       expiresAt === undefined && this.#defaultTtl !== undefined ? Date.now() + this.#defaultTtl : toExpiry(expiresAt)
     const old = await this.#read(name)
+    // Compared, then wiped: the old value need not stay in memory.
+    const changed = old !== undefined && !sameValue(old.value, value as Value)
+    if (old) wipe(old.value)
     if (until <= Date.now()) {
-      if (old !== undefined) await this.#call(() => this.#storage.delete(this.#prefix + encodeURIComponent(name)))
+      if (old !== undefined) await this.#call(() => this.#storage.delete(this.#keyOf(name)))
       this.#emit('expired', name)
       return
     }
-    const plain = new Uint8Array(1 + bytes.length)
-    plain[0] = isText ? 0 : 1
-    plain.set(bytes, 1)
-    const stored = await this.#call(() => this.#storage.set(this.#prefix + encodeURIComponent(name), this.#seal(name, plain, until)))
-    plain.fill(0)
+    const sealed = this.#seal(name, isText ? 0 : 1, bytes, until)
     if (isText) bytes.fill(0)
+    const stored = await this.#call(() => this.#storage.set(this.#keyOf(name), sealed))
     if (stored === FAILED) throw new Error(`set: the storage refused the entry "${name}" (see the error event)`)
     if (old === undefined) this.#emit('created', name)
-    else if (!sameValue(old.value, value as Value)) this.#emit('updated', name)
+    else if (changed) this.#emit('updated', name)
   }
 
   /**
@@ -329,7 +364,7 @@ export class PersistentKeystore<S extends Schema = Record<string, Value>> {
   }
 
   /**
-   * Names of the unexpired entries (from their readable expiry; nothing is decrypted).
+   * Names of the unexpired entries that authenticate (each is decrypted, then wiped).
    *
    * @example
    * for (const name of await vault.keys()) console.log(name)
@@ -338,7 +373,12 @@ export class PersistentKeystore<S extends Schema = Record<string, Value>> {
     this.#assertOpen()
     const now = Date.now()
     const names: KeyName<S>[] = []
-    for (const [name, record] of await this.#records()) if (record && record.expiresAt > now) names.push(name as KeyName<S>)
+    for (const [name, record] of await this.#records()) {
+      const plain = record && this.#open(name, record)
+      if (!plain) continue
+      plain.fill(0)
+      if (record.expiresAt > now) names.push(name as KeyName<S>)
+    }
     return names
   }
 
@@ -351,11 +391,16 @@ export class PersistentKeystore<S extends Schema = Record<string, Value>> {
   async delete(name: KeyName<S>): Promise<boolean> {
     this.#assertOpen()
     this.#assertName(name)
-    const key = this.#prefix + encodeURIComponent(name)
+    const key = this.#keyOf(name)
     const record = parseRecord(await this.#call(() => this.#storage.get(key)))
     if (!record) return false
     await this.#call(() => this.#storage.delete(key))
-    this.#emit(record.expiresAt <= Date.now() ? 'expired' : 'deleted', name)
+    // The event follows the authenticated expiry; a record that does not open goes quietly.
+    const plain = this.#open(name, record)
+    if (plain) {
+      plain.fill(0)
+      this.#emit(record.expiresAt <= Date.now() ? 'expired' : 'deleted', name)
+    }
     return true
   }
 
@@ -368,14 +413,15 @@ export class PersistentKeystore<S extends Schema = Record<string, Value>> {
   async clear(): Promise<void> {
     this.#assertOpen()
     for (const [name] of await this.#records()) {
-      await this.#call(() => this.#storage.delete(this.#prefix + encodeURIComponent(name)))
+      await this.#call(() => this.#storage.delete(this.#keyOf(name)))
       this.#emit('deleted', name)
     }
   }
 
   /**
-   * Removes expired entries from storage now (the interval does it too); resolves to
-   * how many went. Needs no key: expiry times are readable.
+   * Removes expired entries from storage now (the interval does it too); resolves to how
+   * many went. Only entries that authenticate are removed: an expiry edited into the past
+   * is reported as tampering (`error`), and the entry stays.
    *
    * @example
    * await vault.cleanup()
@@ -385,7 +431,14 @@ export class PersistentKeystore<S extends Schema = Record<string, Value>> {
     const now = Date.now()
     let removed = 0
     for (const [name, record] of await this.#records()) {
-      if (record && record.expiresAt <= now && (await this.#call(() => this.#storage.delete(this.#prefix + encodeURIComponent(name)))) !== FAILED) {
+      if (!record || record.expiresAt > now) continue
+      const plain = this.#open(name, record)
+      if (!plain) {
+        this.#events.emit('error', { reason: 'tampered' })
+        continue
+      }
+      plain.fill(0)
+      if ((await this.#call(() => this.#storage.delete(this.#keyOf(name)))) !== FAILED) {
         removed++
         this.#emit('expired', name)
       }
@@ -452,9 +505,19 @@ export class PersistentKeystore<S extends Schema = Record<string, Value>> {
     }
   }
 
-  #seal(name: string, plain: Uint8Array, expiresAt: number): string {
+  #keyOf(name: string): string {
+    return this.#prefix + ENTRY + encodeURIComponent(name)
+  }
+
+  /** Seals `kind:u8 length:u32 value`, zero-padded like the session seal. */
+  #seal(name: string, kind: number, value: Uint8Array, expiresAt: number): string {
+    const plain = new Uint8Array(padLength(5 + value.length))
+    plain[0] = kind
+    new DataView(plain.buffer).setUint32(1, value.length)
+    plain.set(value, 5)
     const nonce = crypto.getRandomValues(new Uint8Array(12))
     const sealed = chacha20poly1305(this.#key, nonce, associatedData(this.namespace, name, expiresAt)).encrypt(plain)
+    plain.fill(0)
     return JSON.stringify({ v: FORMAT, e: expiresAt === Infinity ? null : expiresAt, n: toBase64(nonce), c: toBase64(sealed) })
   }
 
@@ -466,9 +529,12 @@ export class PersistentKeystore<S extends Schema = Record<string, Value>> {
     }
   }
 
-  /** The live value of `name`: expired entries are deleted (`expired`), unreadable ones reported. */
+  /**
+   * The live value of `name`. Authenticated first: one that does not open is reported as
+   * tampered and left alone; one that opens and has expired is deleted (`expired`).
+   */
   async #read(name: string): Promise<{ value: Value } | undefined> {
-    const key = this.#prefix + encodeURIComponent(name)
+    const key = this.#keyOf(name)
     const text = await this.#call(() => this.#storage.get(key))
     if (text === FAILED || text === null || text === undefined) return undefined
     const record = parseRecord(text)
@@ -476,17 +542,20 @@ export class PersistentKeystore<S extends Schema = Record<string, Value>> {
       this.#events.emit('error', { reason: 'corrupt' })
       return undefined
     }
+    const plain = this.#open(name, record)
+    const length = plain && plain.length >= 5 ? new DataView(plain.buffer, plain.byteOffset).getUint32(1) : -1
+    if (!plain || (plain[0] !== 0 && plain[0] !== 1) || length < 0 || 5 + length > plain.length) {
+      plain?.fill(0)
+      this.#events.emit('error', { reason: 'tampered' })
+      return undefined
+    }
     if (record.expiresAt <= Date.now()) {
+      plain.fill(0)
       await this.#call(() => this.#storage.delete(key))
       this.#emit('expired', name)
       return undefined
     }
-    const plain = this.#open(name, record)
-    if (!plain || (plain[0] !== 0 && plain[0] !== 1)) {
-      this.#events.emit('error', { reason: 'tampered' })
-      return undefined
-    }
-    const body = plain.subarray(1)
+    const body = plain.subarray(5, 5 + length)
     const value = plain[0] === 0 ? new TextDecoder().decode(body) : copy(body)
     plain.fill(0)
     return { value }
@@ -497,11 +566,12 @@ export class PersistentKeystore<S extends Schema = Record<string, Value>> {
     const keys = await this.#call(() => this.#storage.keys())
     if (keys === FAILED) return []
     const out: [string, SealedRecord | undefined][] = []
+    const entries = this.#prefix + ENTRY
     for (const key of [...keys]) {
-      if (typeof key !== 'string' || !key.startsWith(this.#prefix) || key === this.#prefix) continue
+      if (typeof key !== 'string' || !key.startsWith(entries)) continue
       let name: string
       try {
-        name = decodeURIComponent(key.slice(this.#prefix.length))
+        name = decodeURIComponent(key.slice(entries.length))
       } catch {
         continue
       }

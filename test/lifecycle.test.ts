@@ -509,6 +509,24 @@ describe('review findings', () => {
   })
 })
 
+describe('store names never collide with the library\'s own keys', () => {
+  it('a store named "app#cleared" does not disturb store "app", whatever the order', async () => {
+    for (const names of [['app', 'app#cleared'], ['app#cleared', 'app'], ['app', 'app/back']]) {
+      const { SessionKeystore } = await newPage()
+      for (const name of names) stores.push(new SessionKeystore({ name }))
+      for (const store of stores) store.set('k', `in ${store.name}`)
+      leavePage()
+      const { SessionKeystore: Next } = await newPage()
+      const next = names.map((name) => new Next({ name }))
+      stores.push(...next)
+      window.dispatchEvent(Object.assign(new Event('pageshow'), { persisted: true }))
+      expect(next.map((store) => store.get('k')), names.join(' + ')).toEqual(names.map((name) => `in ${name}`))
+      leavePage({ dispatch: false })
+      for (const store of next) store.destroy()
+    }
+  })
+})
+
 describe('leaving for another origin', () => {
   it('seals nothing, and a fresh load on the way back learns that keys were left (left-origin)', async () => {
     const first = await open()

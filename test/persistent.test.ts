@@ -92,7 +92,7 @@ describe('PersistentKeystore', () => {
     await store.set('b', 'value b', until)
     await store.set('c', 'value c')
     await store.set('d', 'value d')
-    const prefix = 'tab-keystore:p:user%3A1%3As1:'
+    const prefix = 'tab-keystore:p:user%3A1%3As1:.'
     const recordOf = (name: string) => JSON.parse(localStorage.getItem(prefix + name)!)
     // renamed: a's record under the name b
     localStorage.setItem(prefix + 'b', JSON.stringify(recordOf('a')))
@@ -118,7 +118,7 @@ describe('PersistentKeystore', () => {
     expect(await two.store.get('k')).toBeNull()
     expect(await two.store.keys()).toEqual([])
     // A record copied across namespaces does not open there.
-    localStorage.setItem('tab-keystore:p:user%3A2%3As9:k', localStorage.getItem('tab-keystore:p:user%3A1%3As1:k')!)
+    localStorage.setItem('tab-keystore:p:user%3A2%3As9:.k', localStorage.getItem('tab-keystore:p:user%3A1%3As1:.k')!)
     expect(await two.store.get('k')).toBeNull()
     expect(two.events).toContain('error:tampered')
     expect((await PersistentKeystore.namespaces()).sort()).toEqual(['user:1:s1', 'user:2:s9'])
@@ -134,10 +134,10 @@ describe('PersistentKeystore', () => {
     expect(events).toEqual(['created:short', 'created:long', 'expired:past'])
     memory.faults.throwOn.add('keys')
     await vi.advanceTimersByTimeAsync(1000)
-    expect([...memory.map.keys()].some((k) => k.endsWith(':short'))).toBe(true) // the failing cleanup removed nothing
+    expect([...memory.map.keys()].some((k) => k.endsWith(':.short'))).toBe(true) // the failing cleanup removed nothing
     memory.faults.throwOn.clear()
     await vi.advanceTimersByTimeAsync(500)
-    expect([...memory.map.keys()].some((k) => k.endsWith(':short'))).toBe(false)
+    expect([...memory.map.keys()].some((k) => k.endsWith(':.short'))).toBe(false)
     expect(events).toContain('expired:short')
     expect(events).toContain('error:storage-unavailable')
     vi.setSystemTime(Date.now() + 20_000)
@@ -150,7 +150,7 @@ describe('PersistentKeystore', () => {
     const { store, events } = await openStore({ key: serverKey(), storage: memory.adapter })
     await store.set('good', 'kept')
     await store.set('bad', 'junked')
-    memory.faults.junkFor.add('tab-keystore:p:user%3A1%3As1:bad')
+    memory.faults.junkFor.add('tab-keystore:p:user%3A1%3As1:.bad')
     expect(await store.get('bad')).toBeNull()
     expect(await store.get('good')).toBe('kept')
     memory.faults.throwOn.add('get')
@@ -224,5 +224,58 @@ describe('PersistentKeystore', () => {
   it('the localStorage adapter is the default and lists only what is there', () => {
     localStorage.setItem('x', '1')
     expect([...localStorageAdapter().keys() as string[]]).toEqual(['x'])
+  })
+})
+
+describe('review findings', () => {
+  const prefix = 'tab-keystore:p:user%3A1%3As1:'
+  const entryKey = () => Object.keys(localStorage).filter((k) => k.startsWith(prefix) && k !== prefix)
+
+  it('an entry named "" does not overwrite the namespace check: the right key still opens it', async () => {
+    const key = serverKey()
+    const { store } = await openStore({ key })
+    await store.set('', 'empty name')
+    store.close()
+    const again = await openStore({ key })
+    expect(await again.store.get('')).toBe('empty name')
+  })
+
+  it('an expiry edited into the past is reported as tampering; nothing is deleted, by get() nor cleanup()', async () => {
+    const { store, events } = await openStore({ key: serverKey() })
+    await store.set('a', 'value a', Date.now() + 60_000)
+    const [k] = entryKey()
+    const record = JSON.parse(localStorage.getItem(k!)!)
+    localStorage.setItem(k!, JSON.stringify({ ...record, e: Date.now() - 1000 }))
+    events.length = 0
+    expect(await store.get('a')).toBeNull()
+    expect(await store.cleanup()).toBe(0)
+    expect(localStorage.getItem(k!)).not.toBeNull()
+    expect(events).toEqual(['error:tampered', 'error:tampered'])
+  })
+
+  it('keys() lists only entries that authenticate', async () => {
+    const { store } = await openStore({ key: serverKey() })
+    await store.set('real', 'x')
+    const [k] = entryKey()
+    localStorage.setItem(k!.replace(/real$/, 'forged'), localStorage.getItem(k!)!)
+    expect(await store.keys()).toEqual(['real'])
+  })
+
+  it('values are padded: a 1-byte and a 500-byte value leave records of the same length', async () => {
+    const { store } = await openStore({ key: serverKey() })
+    await store.set('short', 'x')
+    await store.set('long', 'y'.repeat(500))
+    const lengths = entryKey().map((k) => JSON.parse(localStorage.getItem(k)!).c.length)
+    expect(new Set(lengths).size).toBe(1)
+  })
+
+  it('no rollback protection (stated in SECURITY.md): an older record put back opens again', async () => {
+    const { store } = await openStore({ key: serverKey() })
+    await store.set('token', 'old')
+    const [k] = entryKey()
+    const old = localStorage.getItem(k!)!
+    await store.set('token', 'new')
+    localStorage.setItem(k!, old)
+    expect(await store.get('token')).toBe('old')
   })
 })
