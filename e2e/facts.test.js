@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { engine, named, setup } from './helpers.js'
+import { startServer } from './server.js'
 
 const logs = []
 const env = setup({
@@ -84,6 +85,14 @@ test(named('engine facts'), async () => {
   await tab.eval(() => (window.name = 'written-after-the-return'))
   await tab.reload()
   record('first reload after that return keeps a write made after it', (await tab.eval(() => window.info.name)) === 'written-after-the-return')
+
+  // Another origin of the same site (another port of 127.0.0.1).
+  const sameSite = await startServer()
+  await tab.eval(() => (window.name = 'S1-before-leaving'))
+  await tab.navigate(page(sameSite.origin, 'same-site'))
+  record('another origin of the same site sees window.name', (await tab.eval(() => window.info.name)) === 'S1-before-leaving')
+  await tab.back()
+  await sameSite.close()
 
   // The Navigation API: same-origin history, and a fresh one after another origin.
   if (await tab.eval(() => Boolean(window.navigation))) {
