@@ -1,9 +1,11 @@
 import { defineConfig } from 'tsup'
 
+const entry = { index: 'src/index.ts', tabs: 'src/tabs/index.ts', persistent: 'src/persistent/index.ts' }
+
 export default defineConfig([
   // ESM keeps @noble/ciphers external, so an app that uses it too ships it once.
-  { entry: ['src/index.ts', 'src/tabs.ts', 'src/persistent.ts'], format: ['esm'], dts: true, clean: true, target: 'es2022' },
+  { entry, format: ['esm'], dts: true, clean: true, target: 'es2022' },
   // @noble/ciphers 2 is ESM-only: the CJS build carries its own copy so that `require`
   // works in every CJS loader, not only in Node versions with require(esm).
-  { entry: ['src/index.ts', 'src/tabs.ts', 'src/persistent.ts'], format: ['cjs'], dts: true, target: 'es2022', noExternal: ['@noble/ciphers'] },
+  { entry, format: ['cjs'], dts: true, target: 'es2022', noExternal: ['@noble/ciphers'] },
 ])

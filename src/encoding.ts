@@ -1,5 +1,14 @@
-/** What a store holds under one name. */
+import { invalid } from './errors'
+
+/** What a store holds under one name: a string, or bytes (copied in). */
 export type Value = string | Uint8Array
+
+/**
+ * Bytes as the store hands them out: a fresh `Uint8Array` on a plain `ArrayBuffer`, which
+ * WebCrypto accepts as a `BufferSource` (TypeScript 5.7 and later type it
+ * `Uint8Array<ArrayBuffer>`; written this way it also compiles with older versions).
+ */
+export type Bytes = ReturnType<Uint8Array['slice']>
 
 /** A stored value and its absolute expiry in epoch milliseconds (`Infinity`: never). */
 export interface Entry {
@@ -38,7 +47,7 @@ export function wipe(value: Value): void {
  * altered value. Refused up front instead.
  */
 export function assertWellFormed(text: string, argument: string): void {
-  if (!text.isWellFormed()) throw new TypeError(`${argument} must be a well-formed string (it holds a lone surrogate)`)
+  if (!text.isWellFormed()) invalid(argument, 'a well-formed string (this one holds a lone surrogate)', text)
 }
 
 export function sameValue(a: Value, b: Value): boolean {

@@ -1,3 +1,5 @@
+import { invalid } from './errors'
+
 /** Payload of the per-key events. Carries the key's name, never its value. */
 export interface KeyEvent<N extends string = string> {
   readonly name: N
@@ -19,7 +21,8 @@ export interface KeyEvent<N extends string = string> {
  * - `unsupported-version`: sealed by another format version of this library.
  * - `storage-unavailable`: `sessionStorage` cannot be used (sandboxed frame, storage
  *   disabled): the store works in memory only and will not survive a reload.
- * - `quota`: `sessionStorage` is full: the keys will not survive this reload.
+ * - `quota`: storage is full: the keys will not survive this reload. The next page of
+ *   the tab is told too (a non-secret marker), since nobody listens while a page leaves.
  * - `listener`: a listener or callback threw; `event` says which.
  */
 export type ErrorReason =
@@ -34,7 +37,7 @@ export type ErrorReason =
   | 'listener'
 
 /** Payload of the `error` event. `error` is the thrown value, when there was one. */
-export interface ErrorEvent {
+export interface KeystoreErrorEvent {
   readonly reason: ErrorReason
   readonly error?: unknown
   readonly event?: string
@@ -80,7 +83,7 @@ export interface KeystoreEvents<N extends string = string> {
   updated: KeyEvent<N>
   deleted: KeyEvent<N>
   expired: KeyEvent<N>
-  error: ErrorEvent
+  error: KeystoreErrorEvent
   restored: RestoredEvent
   persisted: PersistedEvent
   cleared: ClearedEvent
@@ -105,20 +108,10 @@ const EVENTS: readonly (keyof KeystoreEvents)[] = [
   'cleared',
 ]
 
-/** Throws a TypeError unless `event` is one of the store's events. */
-export function assertEvent(event: unknown): asserts event is keyof KeystoreEvents {
-  if (!EVENTS.includes(event as keyof KeystoreEvents)) {
-    throw new TypeError(`event must be one of ${EVENTS.join(', ')}; got ${describe(event)}`)
-  }
-}
-
-/** Names a bad argument for an error message without echoing it (it may be a secret). */
-export function describe(value: unknown): string {
-  if (value === null) return 'null'
-  if (typeof value === 'string') return `a string of length ${value.length}`
-  if (typeof value === 'object') return `an instance of ${value.constructor?.name ?? 'Object'}`
-  if (typeof value === 'number') return Number.isNaN(value) ? 'NaN' : `the number ${value}`
-  return typeof value
+/** Throws a TypeError unless `event` is one of `events` and `listener` a function. */
+export function assertListener(event: unknown, listener: unknown, events: readonly string[] = EVENTS): void {
+  if (!events.includes(event as string)) invalid('event', `one of ${events.join(', ')}`, event)
+  if (typeof listener !== 'function') invalid('listener', 'a function', listener)
 }
 
 /**
@@ -162,7 +155,7 @@ export class Emitter {
       ;(fn as (...a: unknown[]) => void)(...args)
     } catch (error) {
       if (event !== 'error' && this.has('error')) {
-        this.emit('error', { reason: 'listener', event, error } satisfies ErrorEvent)
+        this.emit('error', { reason: 'listener', event, error } satisfies KeystoreErrorEvent)
       } else {
         console.error(`tab-keystore: a "${event}" listener threw`, error)
       }

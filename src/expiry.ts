@@ -1,4 +1,4 @@
-import { describe } from './events'
+import { invalid } from './errors'
 
 /**
  * `setTimeout` stores its delay as a signed 32-bit integer: anything above 2^31-1 ms
@@ -9,19 +9,22 @@ export const MAX_TIMER_DELAY: number = 2 ** 31 - 1
 
 type Timer = ReturnType<typeof setTimeout>
 
-/** An `expiresAt` argument as epoch milliseconds: `Infinity` when omitted; throws, naming it, when invalid. */
+/** 2000-01-01T00:00:00Z: an expiry before it can only be a duration or seconds passed by mistake. */
+const PLAUSIBLE = 946_684_800_000
+
+/**
+ * An `expiresAt` argument as epoch milliseconds: `Infinity` when omitted. Throws, naming
+ * it, when it is not a time, or when it can only be a unit mistake: `60_000` (a duration)
+ * or `Date.now() / 1000 + 60` (seconds) would otherwise expire the key at once. A time
+ * genuinely in the past (after 2000) keeps its meaning: the key expires at once.
+ */
 export function toExpiry(expiresAt: unknown): number {
   if (expiresAt === undefined) return Infinity
   const ms = expiresAt instanceof Date ? expiresAt.getTime() : expiresAt
-  if (typeof ms !== 'number') {
-    throw new TypeError(`expiresAt must be a Date or epoch milliseconds; got ${describe(expiresAt)}`)
-  }
-  if (!Number.isFinite(ms)) {
-    throw new RangeError(
-      `expiresAt must be a valid Date or finite epoch milliseconds (omit it for no expiry); got ${
-        expiresAt instanceof Date ? 'an invalid Date' : describe(ms)
-      }`,
-    )
+  if (typeof ms !== 'number') invalid('expiresAt', 'a Date or epoch milliseconds', expiresAt)
+  if (!Number.isFinite(ms)) invalid('expiresAt', 'a valid Date or finite epoch milliseconds (omit it for no expiry)', expiresAt, true)
+  if (ms < PLAUSIBLE) {
+    invalid('expiresAt', 'epoch milliseconds, not a duration nor seconds (before the year 2000); for "in 60 s" pass Date.now() + 60_000', ms, true)
   }
   return ms
 }
@@ -94,13 +97,8 @@ export class IdleLock {
     this.#last = at
   }
 
-  /** Whether keys last used at `at` are past their idle time. */
-  expired(at: number): boolean {
-    return Date.now() - at >= this.#timeout
-  }
-
   check(): void {
-    if (this.expired(this.#last)) {
+    if (Date.now() - this.#last >= this.#timeout) {
       this.#last = Date.now()
       this.#onIdle()
     }

@@ -11,15 +11,16 @@
 import { SessionKeystore } from './keystore'
 
 export { SessionKeystore }
-export type { EverywhereOptions, KeyName, Schema, SessionKeystoreOptions, ValueOf } from './keystore'
-export type { Value } from './encoding'
-export type { StoreInternals, TabsLink, TabsPlugin } from './tabs'
+export { KeystoreError } from './errors'
+export type { ErrorCode } from './errors'
+export type { EverywhereOptions, KeyName, Schema, SessionKeystoreOptions, Stored, ValueOf } from './keystore'
+export type { Bytes, Value } from './encoding'
 export type {
   ClearedEvent,
   ClearReason,
-  ErrorEvent,
   ErrorReason,
   KeyEvent,
+  KeystoreErrorEvent,
   KeystoreEvents,
   Listener,
   PersistedEvent,

@@ -1,18 +1,20 @@
-import { type Entry, type StateMeta, type Value, assertWellFormed, copy, decodeEntries, encodeEntries, isBytes, sameValue, wipe } from './encoding'
-import { type ClearReason, Emitter, type ErrorReason, type KeystoreEvents, type Listener, assertEvent, describe } from './events'
+import { type Bytes, type Entry, type StateMeta, type Value, assertWellFormed, copy, decodeEntries, encodeEntries, isBytes, padLength, sameValue, wipe } from './encoding'
+import { KeystoreError, invalid } from './errors'
+import { type ClearReason, Emitter, type ErrorReason, type KeystoreEvents, type Listener, assertListener } from './events'
 import { ExpiryTimers, IdleLock, toExpiry } from './expiry'
 import { type TabLink, linkTab } from './lifecycle'
-import type { TabsLink, TabsPlugin } from './tabs'
+import type { StoreInternals, TabsConnect, TabsLink } from './tabs/protocol'
+import type { TabsPlugin } from './tabs/index'
 
 /**
- * What a store holds: a union of key names (string values, as in `session-keystore`),
- * or a record from key name to value type.
+ * What a store holds: a union of key names (string values, as in `session-keystore`), or
+ * an object type (a type alias or an interface) from key name to value type.
  *
  * @example
  * new SessionKeystore<'masterKey' | 'token'>()                       // string values
  * new SessionKeystore<{ masterKey: Uint8Array; token: string }>()    // typed per key
  */
-export type Schema = string | { readonly [name: string]: Value }
+export type Schema<S = unknown> = string | { [K in keyof S]: Value }
 
 /**
  * The key names of a schema.
@@ -20,19 +22,24 @@ export type Schema = string | { readonly [name: string]: Value }
  * @example
  * type N = KeyName<{ masterKey: Uint8Array }> // 'masterKey'
  */
-export type KeyName<S extends Schema> = S extends string ? S : Extract<keyof S, string>
+export type KeyName<S> = S extends string ? S : Extract<keyof S, string>
 
 /**
- * The value type stored under key `K` of schema `S`.
+ * The value type stored under key `K` of schema `S`, as `set` takes it.
  *
  * @example
  * type V = ValueOf<{ masterKey: Uint8Array }, 'masterKey'> // Uint8Array
  */
-export type ValueOf<S extends Schema, K extends KeyName<S>> = [S] extends [string]
-  ? string
-  : K extends keyof S
-    ? S[K]
-    : never
+export type ValueOf<S, K> = [S] extends [string] ? string : K extends keyof S ? S[K] : never
+
+/**
+ * A value as `get` hands it out: strings as they are, bytes as `Bytes` (a fresh copy on a
+ * plain ArrayBuffer, which WebCrypto accepts).
+ *
+ * @example
+ * const raw: Stored<Uint8Array> = store.get('masterKey')! // Uint8Array<ArrayBuffer>
+ */
+export type Stored<V> = V extends Uint8Array ? Bytes : V
 
 /**
  * Options of `new SessionKeystore()`. The callbacks are those of `session-keystore`;
@@ -43,26 +50,25 @@ export type ValueOf<S extends Schema, K extends KeyName<S>> = [S] extends [strin
  */
 export interface SessionKeystoreOptions<N extends string = string> {
   /** Namespace of the store, `'default'` unless given. Stores with different names coexist. */
-  name?: string
+  name?: string | undefined
   /** Every successful read (`get`). */
-  onAccess?: (name: N, callStack: string) => void
+  onAccess?: ((name: N, callStack: string) => void) | undefined
   /** A value was created, replaced or deleted. */
-  onChanged?: (name: N, callStack: string) => void
+  onChanged?: ((name: N, callStack: string) => void) | undefined
   /** A value expired. */
-  onExpired?: (name: N) => void
+  onExpired?: ((name: N) => void) | undefined
   /**
    * Opt-in, from `tab-keystore/tabs`: a new tab of the same origin whose store is empty
    * asks the open tabs for this store's keys over a BroadcastChannel, and `clear`/`delete`
-   * can act in every tab. Any same-origin script can listen on that channel. A separate
-   * entry point, so that apps without it do not ship it.
+   * can act in every tab. Any same-origin script can listen on that channel.
    *
    * @example
    * import { tabs } from 'tab-keystore/tabs'
    * new SessionKeystore({ name: 'app', tabs })
    */
-  tabs?: TabsPlugin
+  tabs?: TabsPlugin | undefined
   /** Clears the store after this many milliseconds without a `get` or `set` (a `cleared` event says why). */
-  idleTimeout?: number
+  idleTimeout?: number | undefined
 }
 
 /**
@@ -73,7 +79,7 @@ export interface SessionKeystoreOptions<N extends string = string> {
  */
 export interface EverywhereOptions {
   /** Also in every other tab of this origin that opened the store with `tabs`. */
-  everywhere?: boolean
+  everywhere?: boolean | undefined
 }
 
 type KeyEventName = 'created' | 'read' | 'updated' | 'deleted' | 'expired'
@@ -85,17 +91,21 @@ interface Screened {
   dropped?: { reason: ClearReason; count: number }
 }
 
-/** Names of the stores tied to this page's tab: two of them would overwrite each other's sealed state. */
-const linked = /* @__PURE__ */ new Set<string>()
+/** Sealed state can be at most 5 Mi UTF-16 units, 15 bits each (Chromium's and Firefox's quota). */
+const MAX_SEALED = 9_830_400
 
-function assertName(name: unknown): asserts name is string {
-  if (typeof name !== 'string') throw new TypeError(`name must be a string; got ${describe(name)}`)
-}
+/** The stores tied to this page's tab, by name: a second `new` with the same name gets the live one. */
+const live = /* @__PURE__ */ new Map<string, SessionKeystore<never>>()
 
 /**
  * Secret keys held in memory, surviving reloads and same-tab navigations (sealed across
- * them under a key split between `window.name` and `sessionStorage`), gone when the tab
+ * them under a key split between `window.name` and web storage), gone when the tab
  * closes. Outside a browser window (Node, SSR, Web Workers) it is a memory-only store.
+ *
+ * `new SessionKeystore({ name })` where a store of that name is already open in the page
+ * returns that store, with the options given applied to it: hot reload and React
+ * StrictMode create stores twice, and two stores of one name would overwrite each other's
+ * sealed state.
  *
  * @example
  * import { SessionKeystore } from 'tab-keystore'
@@ -106,20 +116,20 @@ function assertName(name: unknown): asserts name is string {
  * store.get('masterKey')                               // a copy of the bytes, or null
  * store.on('expired', ({ name }) => console.log(`${name} expired`))
  */
-export class SessionKeystore<S extends Schema = Record<string, Value>> {
+export class SessionKeystore<S extends Schema<S> = Record<string, Value>> {
   /** The namespace given as `options.name`. */
-  readonly name: string
+  readonly name!: string
   readonly #entries = new Map<string, Entry>()
   readonly #events = new Emitter()
+  readonly #subscribers = new Set<() => void>()
   readonly #timers = new ExpiryTimers((name) => this.#expire(name))
-  readonly #onAccess: SessionKeystoreOptions['onAccess']
-  readonly #onChanged: SessionKeystoreOptions['onChanged']
-  readonly #onExpired: SessionKeystoreOptions['onExpired']
   readonly #tab: TabLink | undefined
-  readonly #tabs: TabsLink | undefined
-  readonly #tabsOption: boolean
-  readonly #idle: IdleLock | undefined
-  readonly #onVisible: (() => void) | undefined
+  #options: SessionKeystoreOptions = {}
+  #tabs: TabsLink | undefined
+  #idle: IdleLock | undefined
+  #version = 0
+  #pending = false
+  #notifying = false
   #destroyed = false
   /** The logout-everywhere epoch the keys belong to (see TabLink.epoch). */
   #epoch = ''
@@ -127,39 +137,21 @@ export class SessionKeystore<S extends Schema = Record<string, Value>> {
   #lastActive = Date.now()
 
   constructor(options: SessionKeystoreOptions<KeyName<S>> = {}) {
-    if (typeof options !== 'object' || options === null) {
-      throw new TypeError(`options must be an object; got ${describe(options)}`)
+    if (typeof options !== 'object' || options === null) invalid('options', 'an object', options)
+    const { name = 'default', tabs, idleTimeout } = options
+    if (typeof name !== 'string' || !name) invalid('options.name', 'a non-empty string', name)
+    if (tabs !== undefined && typeof tabs !== 'function') invalid('options.tabs', "the `tabs` export of 'tab-keystore/tabs'", tabs)
+    if (idleTimeout !== undefined && !(typeof idleTimeout === 'number' && idleTimeout > 0 && idleTimeout < Infinity)) invalid('options.idleTimeout', 'a positive number of milliseconds', idleTimeout, true)
+    for (const option of ['onAccess', 'onChanged', 'onExpired'] as const) {
+      if (options[option] !== undefined && typeof options[option] !== 'function') invalid(`options.${option}`, 'a function', options[option])
     }
-    const { name = 'default', onAccess, onChanged, onExpired, tabs, idleTimeout } = options
-    if (typeof name !== 'string' || !name) {
-      throw new TypeError(`options.name must be a non-empty string; got ${describe(name)}`)
-    }
-    if (tabs !== undefined && typeof tabs !== 'function') {
-      throw new TypeError(`options.tabs must be the \`tabs\` export of 'tab-keystore/tabs'; got ${describe(tabs)}`)
-    }
-    if (idleTimeout !== undefined && !(typeof idleTimeout === 'number' && idleTimeout > 0 && idleTimeout < Infinity)) {
-      throw new RangeError(`options.idleTimeout must be a positive number of milliseconds; got ${describe(idleTimeout)}`)
-    }
-    for (const [option, fn] of Object.entries({ onAccess, onChanged, onExpired })) {
-      if (fn !== undefined && typeof fn !== 'function') {
-        throw new TypeError(`options.${option} must be a function; got ${describe(fn)}`)
-      }
-    }
-    if (linked.has(name)) {
-      throw new Error(
-        `options.name: a SessionKeystore named "${name}" is already open in this page; destroy() it first or choose another name`,
-      )
+    const open = live.get(name)
+    if (open) {
+      open.#configure(options as SessionKeystoreOptions)
+      return open as unknown as SessionKeystore<S>
     }
     this.name = name
-    this.#tabsOption = tabs !== undefined
-    this.#onAccess = onAccess as SessionKeystoreOptions['onAccess']
-    this.#onChanged = onChanged as SessionKeystoreOptions['onChanged']
-    this.#onExpired = onExpired as SessionKeystoreOptions['onExpired']
-    if (idleTimeout !== undefined) {
-      this.#idle = new IdleLock(idleTimeout, () => {
-        if (this.#entries.size) this.#clearEntries('idle')
-      })
-    }
+    this.#options = options as SessionKeystoreOptions
     // What happens while restoring is told after the constructor returns, so that
     // listeners attached right after `new SessionKeystore()` hear it too.
     const deferred: (() => void)[] = []
@@ -182,27 +174,27 @@ export class SessionKeystore<S extends Schema = Record<string, Value>> {
         this.#clearEntries('other-page')
       },
       clearedElsewhere: () => this.#clearEntries('other-page'),
-      returned: () => this.#checkEpoch(),
+      returned: () => {
+        // A logout everywhere while this page sat in the back/forward cache.
+        const epoch = this.#tab!.epoch()
+        if (epoch !== this.#epoch) {
+          this.#epoch = epoch
+          if (this.#entries.size) this.#clearEntries('other-tab')
+        }
+      },
       report,
       persisted: (count) => this.#events.emit('persisted', { count }),
     })
-    if (this.#tab) linked.add(name)
+    if (this.#tab) live.set(name, this as unknown as SessionKeystore<never>)
     this.#epoch = this.#tab?.epoch() ?? ''
     const restored = this.#tab?.restored
     if (restored) {
       try {
-        const state = this.#unseal(restored)
-        if (state.dropped) {
-          const { reason, count } = state.dropped
-          deferred.push(() => this.#events.emit('cleared', { reason, count }))
-        }
-        for (const [key, entry] of state.live) {
-          this.#entries.set(key, entry)
-          this.#timers.arm(key, entry.expiresAt)
-        }
-        for (const key of state.expired) deferred.push(() => this.#emitKey('expired', key))
-        const count = this.#entries.size
-        deferred.push(() => this.#events.emit('restored', { count, expired: state.expired.length, source: 'reload' }))
+        const { live: keys, expired, dropped } = this.#unseal(restored)
+        if (dropped) deferred.push(() => this.#events.emit('cleared', dropped))
+        for (const [key, entry] of keys) this.#put(key, entry)
+        for (const key of expired) deferred.push(() => this.#emitKey('expired', key))
+        deferred.push(() => this.#restored('reload', expired.length))
       } catch (error) {
         // Authenticated yet unreadable: only a bug or a format change gets here.
         this.#wipeAll()
@@ -210,67 +202,56 @@ export class SessionKeystore<S extends Schema = Record<string, Value>> {
       }
     }
     restoring = false
+    // After the restore: the tabs option asks other tabs only when nothing came back.
+    this.#configure(options as SessionKeystoreOptions)
     if (deferred.length) {
       queueMicrotask(() => {
         if (!this.#destroyed) for (const emit of deferred) emit()
       })
     }
-    this.#tabs = tabs?.({
-      name,
-      entries: this.#entries,
-      checkIdle: () => this.#idle?.check(),
-      meta: () => this.#meta(),
-      receive: (handed, meta) => {
-        const { live, expired, dropped } = this.#screen(
-          handed.map(([key, value, expiresAt]): [string, Entry] => [key, { value: copy(value), expiresAt }]),
-          meta,
-        )
-        if (dropped) this.#events.emit('cleared', dropped)
-        for (const [key, entry] of live) {
-          this.#entries.set(key, entry)
-          this.#timers.arm(key, entry.expiresAt)
-        }
-        this.#events.emit('restored', { count: live.length, expired: expired.length, source: 'tab' })
-      },
-      unanswered: () => this.#events.emit('restored', { count: 0, expired: 0, source: 'none' }),
-      clear: (epoch) => {
-        this.#epoch = epoch ?? this.#tab?.epoch() ?? this.#epoch
-        this.#clearAll('other-tab')
-      },
-      remove: (key) => {
-        const entry = this.#entries.get(key)
-        if (entry) {
-          this.#remove(key, entry)
-          this.#emitKey('deleted', key)
-        }
-      },
-    })
-    if (this.#idle) {
-      // Timers sleep with the machine and are throttled in hidden tabs: look at the
-      // clock again as soon as the page is seen.
-      if (typeof document === 'object') {
-        const idle = this.#idle
-        this.#onVisible = () => idle.check()
-        window.addEventListener('pageshow', this.#onVisible)
-        document.addEventListener('visibilitychange', this.#onVisible)
-      }
+    // Timers sleep with the machine and are throttled in hidden tabs: look at the clock
+    // again as soon as the page is seen.
+    if (typeof document === 'object') {
+      window.addEventListener('pageshow', this.#onVisible)
+      document.addEventListener('visibilitychange', this.#onVisible)
+    }
+  }
+
+  /** Applies options (again, when `new` was called for a store already open). */
+  #configure(options: SessionKeystoreOptions): void {
+    this.#options = options
+    this.#idle?.stop()
+    this.#idle = options.idleTimeout
+      ? new IdleLock(options.idleTimeout, () => this.#entries.size && this.#clearEntries('idle'), this.#lastActive)
+      : undefined
+    const connect = options.tabs as unknown as TabsConnect | undefined
+    if (!connect) {
+      this.#tabs?.close()
+      this.#tabs = undefined
+    } else if (!this.#tabs) {
+      this.#tabs = connect(this.#internals())
     }
   }
 
   /**
    * Stores `value` under `name`, replacing what was there. Bytes are copied in.
-   * `expiresAt` (a Date or epoch milliseconds) makes the key disappear at that time;
-   * one already past makes it expire at once (an `expired` event, not `created`).
-   * Setting the value a key already holds emits nothing (its expiry is still updated).
+   * `expiresAt` (a Date or epoch milliseconds) makes the key disappear at that time; one
+   * already past makes it expire at once (an `expired` event, not `created`). One before
+   * the year 2000 is refused as a unit mistake (a duration, or seconds). Setting the value
+   * a key already holds emits nothing (its expiry is still updated). A value too large to
+   * survive a reload in any browser (about 9.7 MB) is refused.
    *
    * @example
    * store.set('token', 'abc', Date.now() + 60_000)
    */
   set<K extends KeyName<S>>(name: K, value: ValueOf<S, K>, expiresAt?: Date | number): void {
     this.#assertAlive()
-    assertName(name)
+    if (typeof name !== 'string') invalid('name', 'a string', name)
     if (typeof value === 'string') assertWellFormed(value, 'value')
-    else if (!isBytes(value)) throw new TypeError(`value must be a string or a Uint8Array; got ${describe(value)}`)
+    else if (!isBytes(value)) invalid('value', 'a string or a Uint8Array', value)
+    if (padLength(value.length + name.length + 64) > MAX_SEALED) {
+      invalid('value', 'small enough to survive a reload (about 9.7 MB at most in any browser)', value, true)
+    }
     const until = toExpiry(expiresAt)
     // A name already in the store was checked when it came in.
     if (!this.#entries.has(name)) assertWellFormed(name, 'name')
@@ -279,33 +260,33 @@ export class SessionKeystore<S extends Schema = Record<string, Value>> {
     if (until <= Date.now()) {
       if (old) this.#remove(name, old)
       this.#emitKey('expired', name)
-      return
-    }
-    if (old && sameValue(old.value, value)) {
+    } else if (old && sameValue(old.value, value)) {
       old.expiresAt = until
       this.#timers.arm(name, until)
-      return
+      this.#changed()
+    } else {
+      if (old) wipe(old.value)
+      this.#put(name, { value: copy(value), expiresAt: until })
+      this.#emitKey(old ? 'updated' : 'created', name)
     }
-    if (old) wipe(old.value)
-    this.#entries.set(name, { value: copy(value), expiresAt: until })
-    this.#timers.arm(name, until)
-    this.#emitKey(old ? 'updated' : 'created', name)
   }
 
   /**
    * The value under `name` (bytes as a fresh copy), or `null` when absent or expired.
-   * Emits `read` (and calls `onAccess`) on success.
+   * Emits `read` (and calls `onAccess`) on success. `now` replaces the clock for the
+   * expiry check, as in `session-keystore` (for tests).
    *
    * @example
    * const key = store.get('masterKey')
    * if (key === null) await unlock()
    */
-  get<K extends KeyName<S>>(name: K): ValueOf<S, K> | null {
-    const entry = this.#lookup(name)
+  get<K extends KeyName<S>>(name: K, now?: number): Stored<ValueOf<S, K>> | null {
+    if (now !== undefined && typeof now !== 'number') invalid('now', 'epoch milliseconds', now)
+    const entry = this.#lookup(name, now)
     if (!entry) return null
     this.#touch()
-    if (this.#onAccess || this.#events.has('read')) this.#emitKey('read', name)
-    return copy(entry.value) as ValueOf<S, K>
+    if (this.#options.onAccess || this.#events.has('read')) this.#emitKey('read', name)
+    return copy(entry.value) as Stored<ValueOf<S, K>>
   }
 
   /**
@@ -337,7 +318,7 @@ export class SessionKeystore<S extends Schema = Record<string, Value>> {
    */
   expiresIn(name: KeyName<S>): number | null {
     const at = this.#lookup(name)?.expiresAt
-    return at === undefined ? null : at === Infinity ? Infinity : Math.max(at - Date.now(), 0)
+    return at === undefined ? null : Math.max(at - Date.now(), 0)
   }
 
   /**
@@ -359,9 +340,45 @@ export class SessionKeystore<S extends Schema = Record<string, Value>> {
    * if (store.size === 0) showLogin()
    */
   get size(): number {
-    this.#assertAlive()
-    this.#sweep()
-    return this.#entries.size
+    return this.keys().length
+  }
+
+  /**
+   * Grows by one with every change of any kind (set, delete, expiry, clear, restore,
+   * handoff, a newer state taken back from the back/forward cache, `pending`): a snapshot
+   * for UI frameworks, with `subscribe`.
+   *
+   * @example
+   * const version = useSyncExternalStore(store.subscribe, () => store.version)
+   */
+  get version(): number {
+    return this.#version
+  }
+
+  /**
+   * True while a new tab waits for another tab to hand the keys over (`tabs` option,
+   * at most about a second): show a spinner rather than a login form meanwhile.
+   *
+   * @example
+   * if (!store.pending && !store.has('masterKey')) showLogin()
+   */
+  get pending(): boolean {
+    return this.#pending
+  }
+
+  /**
+   * Calls `listener` (with no arguments) after every change of any kind: once per change,
+   * or once for all the changes a task made together, in a microtask. Returns the function
+   * that unsubscribes. Bound to the store, so it can be passed as it is. For what
+   * changed, use `on()`.
+   *
+   * @example
+   * const unsubscribe = store.subscribe(() => render(store.version))
+   */
+  readonly subscribe = (listener: () => void): (() => void) => {
+    if (typeof listener !== 'function') invalid('listener', 'a function', listener)
+    this.#subscribers.add(listener)
+    return () => void this.#subscribers.delete(listener)
   }
 
   /**
@@ -374,7 +391,7 @@ export class SessionKeystore<S extends Schema = Record<string, Value>> {
    */
   delete(name: KeyName<S>, options?: EverywhereOptions): boolean {
     if (this.#everywhere(options)) {
-      assertName(name)
+      if (typeof name !== 'string') invalid('name', 'a string', name)
       this.#tabs?.deleteEverywhere(name)
     }
     const entry = this.#lookup(name)
@@ -387,7 +404,8 @@ export class SessionKeystore<S extends Schema = Record<string, Value>> {
   /**
    * Removes every key, emitting `deleted` once per key and then `cleared`, and tells
    * pages of this tab that sit in the back/forward cache to drop theirs when they come
-   * back (a logout). `{ everywhere: true }` does the same in every tab (`tabs` option).
+   * back (a logout). `{ everywhere: true }` does the same in every tab (`tabs` option),
+   * including tabs that are away or asking for keys at that moment.
    *
    * @example
    * logoutButton.onclick = () => store.clear({ everywhere: true })
@@ -403,9 +421,10 @@ export class SessionKeystore<S extends Schema = Record<string, Value>> {
   }
 
   /**
-   * Seals the store into `sessionStorage` now, as leaving the page does anyway.
-   * Rarely needed: the sealed entry then stays in `sessionStorage` (which Chromium
-   * writes to disk) until the next page load takes it. A no-op outside a browser tab.
+   * Seals the store into `sessionStorage` now, as leaving the page does anyway, and again
+   * after every change until the page goes: a fallback for a crash, whose state then sits
+   * in `sessionStorage` (which Chromium and Firefox write to disk, sealed) until the next
+   * load takes it. A no-op outside a browser tab.
    *
    * @example
    * store.persist()
@@ -426,10 +445,7 @@ export class SessionKeystore<S extends Schema = Record<string, Value>> {
    */
   on<E extends keyof KeystoreEvents>(event: E, listener: Listener<KeyName<S>, E>): () => void {
     this.#assertAlive()
-    assertEvent(event)
-    if (typeof listener !== 'function') {
-      throw new TypeError(`listener must be a function; got ${describe(listener)}`)
-    }
+    assertListener(event, listener)
     this.#events.on(event, listener)
     return () => this.#events.off(event, listener)
   }
@@ -446,7 +462,9 @@ export class SessionKeystore<S extends Schema = Record<string, Value>> {
 
   /**
    * Wipes the store for good: timers stopped, listeners dropped, bytes zero-filled,
-   * nothing left for the next page of the tab. Any later call but `off`/`destroy` throws.
+   * nothing left for the next page of the tab. Any later call but `off`/`destroy` throws
+   * (`KeystoreError` with code `destroyed`); a later `new SessionKeystore()` of the same
+   * name starts afresh.
    *
    * @example
    * store.destroy()
@@ -456,32 +474,58 @@ export class SessionKeystore<S extends Schema = Record<string, Value>> {
     this.#destroyed = true
     this.#wipeAll()
     this.#events.clear()
+    this.#subscribers.clear()
     this.#tabs?.close()
     this.#idle?.stop()
-    if (this.#onVisible) {
+    if (typeof document === 'object') {
       window.removeEventListener('pageshow', this.#onVisible)
       document.removeEventListener('visibilitychange', this.#onVisible)
     }
     if (this.#tab) {
       this.#tab.detach()
-      linked.delete(this.name)
+      live.delete(this.name)
     }
   }
 
-  /**
-   * `using store = new SessionKeystore()` destroys the store at the end of the scope.
-   *
-   * @example
-   * { using store = new SessionKeystore(); store.set('k', 'v') } // destroyed here
-   */
-  [Symbol.dispose](): void {
-    this.destroy()
+  readonly #onVisible = (): void => this.#idle?.check()
+
+  /** What the `tabs` plugin gets: the store's insides, not a public API. */
+  #internals(): StoreInternals {
+    return {
+      name: this.name,
+      entries: this.#entries,
+      checkIdle: () => this.#idle?.check(),
+      meta: () => this.#meta(),
+      pending: (pending) => {
+        this.#pending = pending
+        this.#changed()
+      },
+      receive: (handed, meta) => {
+        const { live: keys, expired, dropped } = this.#screen(
+          handed.map(([key, value, expiresAt]): [string, Entry] => [key, { value: copy(value), expiresAt }]),
+          meta,
+        )
+        if (dropped) this.#events.emit('cleared', dropped)
+        for (const [key, entry] of keys) this.#put(key, entry)
+        this.#restored('tab', expired.length)
+      },
+      unanswered: () => this.#restored('none', 0),
+      clear: (epoch) => {
+        this.#epoch = epoch ?? this.#tab?.epoch() ?? this.#epoch
+        this.#clearAll('other-tab')
+      },
+      remove: (key) => {
+        const entry = this.#entries.get(key)
+        if (entry) {
+          this.#remove(key, entry)
+          this.#emitKey('deleted', key)
+        }
+      },
+    }
   }
 
   #assertAlive(): void {
-    if (this.#destroyed) {
-      throw new Error(`SessionKeystore "${this.name}" was destroyed; create a new one`)
-    }
+    if (this.#destroyed) throw new KeystoreError('destroyed', `SessionKeystore "${this.name}" was destroyed; create a new one`)
     this.#idle?.check()
   }
 
@@ -489,29 +533,29 @@ export class SessionKeystore<S extends Schema = Record<string, Value>> {
   #everywhere(options: EverywhereOptions | undefined): boolean {
     this.#assertAlive()
     if (options === undefined) return false
-    if (typeof options !== 'object' || options === null) {
-      throw new TypeError(`options must be an object; got ${describe(options)}`)
-    }
+    if (typeof options !== 'object' || options === null) invalid('options', 'an object', options)
     const { everywhere = false } = options
-    if (typeof everywhere !== 'boolean') {
-      throw new TypeError(`options.everywhere must be a boolean; got ${describe(everywhere)}`)
-    }
-    if (everywhere && !this.#tabsOption) {
-      throw new TypeError(`options.everywhere needs the store to be created with the option tabs (from 'tab-keystore/tabs')`)
-    }
+    if (typeof everywhere !== 'boolean') invalid('options.everywhere', 'a boolean', everywhere)
+    if (everywhere && !this.#options.tabs) invalid('options.everywhere', "false: the store was created without the option tabs (from 'tab-keystore/tabs')", everywhere)
     return everywhere
   }
 
   /** The live entry of `name`, expiring it first if its time has come (timers can be late). */
-  #lookup(name: unknown): Entry | undefined {
+  #lookup(name: unknown, now = Date.now()): Entry | undefined {
     this.#assertAlive()
-    assertName(name)
+    if (typeof name !== 'string') invalid('name', 'a string', name)
     const entry = this.#entries.get(name)
-    if (entry && entry.expiresAt !== Infinity && entry.expiresAt <= Date.now()) {
-      this.#expire(name)
+    if (entry && entry.expiresAt <= now) {
+      // Expired against the clock given, not only the real one: session-keystore's get(name, now).
+      if (entry.expiresAt <= Date.now()) this.#expire(name)
       return undefined
     }
     return entry
+  }
+
+  #put(name: string, entry: Entry): void {
+    this.#entries.set(name, entry)
+    this.#timers.arm(name, entry.expiresAt)
   }
 
   #remove(name: string, entry: Entry): void {
@@ -538,6 +582,16 @@ export class SessionKeystore<S extends Schema = Record<string, Value>> {
     this.#clearEntries(reason)
   }
 
+  #clearEntries(reason: ClearReason): void {
+    this.#sweep()
+    const entries = [...this.#entries]
+    for (const [name, entry] of entries) {
+      this.#remove(name, entry)
+      this.#emitKey('deleted', name)
+    }
+    this.#events.emit('cleared', { reason, count: entries.length })
+  }
+
   #touch(): void {
     this.#lastActive = Date.now()
     this.#idle?.touch(this.#lastActive)
@@ -547,21 +601,14 @@ export class SessionKeystore<S extends Schema = Record<string, Value>> {
     return { epoch: this.#epoch, lastActive: this.#lastActive }
   }
 
-  /** A logout everywhere seen on a return from the back/forward cache. */
-  #checkEpoch(): void {
-    const epoch = this.#tab?.epoch() ?? this.#epoch
-    if (epoch === this.#epoch) return
-    this.#epoch = epoch
-    if (this.#entries.size) this.#clearEntries('other-tab')
-  }
-
   /**
    * Keys from elsewhere (a sealed state, a handoff), screened: all dropped when a logout
    * everywhere or the idle time came between, expired ones left out (and wiped).
    */
   #screen(entries: [string, Entry][], meta: StateMeta): Screened {
     const now = Date.now()
-    const reason = meta.epoch !== this.#epoch ? 'other-tab' : this.#idle?.expired(meta.lastActive) ? 'idle' : undefined
+    const timeout = this.#options.idleTimeout
+    const reason = meta.epoch !== this.#epoch ? 'other-tab' : timeout && now - meta.lastActive >= timeout ? 'idle' : undefined
     const live: [string, Entry][] = []
     const expired: string[] = []
     for (const item of entries) {
@@ -612,27 +659,17 @@ export class SessionKeystore<S extends Schema = Record<string, Value>> {
     for (const [name, entry] of next) {
       const old = this.#entries.get(name)
       const same = old !== undefined && sameValue(old.value, entry.value)
-      if (same) {
-        wipe(entry.value)
-        old.expiresAt = entry.expiresAt
-      } else {
-        if (old) wipe(old.value)
-        this.#entries.set(name, entry)
-      }
-      this.#timers.arm(name, entry.expiresAt)
+      if (old) wipe(same ? entry.value : old.value)
+      this.#put(name, same ? { value: old.value, expiresAt: entry.expiresAt } : entry)
       if (!same) this.#emitKey(old ? 'updated' : 'created', name)
     }
-    this.#events.emit('restored', { count: this.#entries.size, expired: state.expired.length, source: 'history' })
+    this.#restored('history', state.expired.length)
   }
 
-  #clearEntries(reason: ClearReason): void {
-    this.#sweep()
-    const entries = [...this.#entries]
-    for (const [name, entry] of entries) {
-      this.#remove(name, entry)
-      this.#emitKey('deleted', name)
-    }
-    this.#events.emit('cleared', { reason, count: entries.length })
+  #restored(source: 'reload' | 'history' | 'tab' | 'none', expired: number): void {
+    if (source === 'tab' || source === 'none') this.#pending = false
+    this.#changed()
+    this.#events.emit('restored', { count: this.#entries.size, expired, source })
   }
 
   #wipeAll(): void {
@@ -641,15 +678,44 @@ export class SessionKeystore<S extends Schema = Record<string, Value>> {
     this.#entries.clear()
   }
 
+  /** Something changed: a new version now, subscribers once in a microtask (never mid-render). */
+  #changed(): void {
+    this.#version++
+    if (this.#notifying || !this.#subscribers.size) return
+    this.#notifying = true
+    queueMicrotask(() => {
+      this.#notifying = false
+      for (const subscriber of [...this.#subscribers]) this.#events.call('subscribe', subscriber)
+    })
+  }
+
   #emitKey(event: KeyEventName, name: string): void {
-    // A state sealed by persist() must not outlive a change.
-    if (event !== 'read') this.#tab?.changed()
+    if (event !== 'read') {
+      this.#changed()
+      // A state sealed by persist() must not outlive a change.
+      this.#tab?.changed()
+    }
     if (event === 'expired') {
-      if (this.#onExpired) this.#events.call(event, this.#onExpired, name)
+      if (this.#options.onExpired) this.#events.call(event, this.#options.onExpired, name)
     } else {
-      const callback = event === 'read' ? this.#onAccess : this.#onChanged
+      const callback = event === 'read' ? this.#options.onAccess : this.#options.onChanged
       if (callback) this.#events.call(event, callback, name, new Error('tab-keystore call stack').stack ?? '')
     }
     this.#events.emit(event, { name })
   }
 }
+
+/*
+ * `using store = new SessionKeystore()` destroys the store at the end of the scope where
+ * the engine has Symbol.dispose. Left out of the type declarations on purpose: naming
+ * Symbol.dispose there breaks consumers compiling with skipLibCheck: false and without
+ * TypeScript's esnext.disposable lib.
+ */
+if (typeof Symbol.dispose === 'symbol') {
+  Object.defineProperty(SessionKeystore.prototype, Symbol.dispose, {
+    value(this: SessionKeystore) {
+      this.destroy()
+    },
+  })
+}
+

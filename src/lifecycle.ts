@@ -58,6 +58,8 @@ interface Leaving {
 const isQuotaError = (error: unknown): boolean =>
   error instanceof DOMException && (error.name === 'QuotaExceededError' || error.code === 22)
 
+/** Left in place of a state too large to seal: the next page reports `quota` (nobody listens in `pagehide`). */
+const QUOTA = '!quota'
 /** A state left in a tab's slot for a back/forward-cache return is taken within seconds, or never. */
 const SLOT_LIFETIME = 60_000
 /** Pages stay in the back/forward cache for minutes (Chromium: 10), not days. */
@@ -172,7 +174,7 @@ export function linkTab(storeName: string, host: TabHost): TabLink | undefined {
   if (fromSlot !== null && sealed !== null) remove(storage, key)
 
   let restored: Uint8Array | undefined
-  if (found === '') host.report('left-origin')
+  if (found === '' || found === QUOTA) host.report(found ? 'quota' : 'left-origin')
   else if (found !== null) {
     if (!share) {
       // Gone or rewritten: Firefox and WebKit clear `window.name` on a cross-site
@@ -216,7 +218,16 @@ export function linkTab(storeName: string, host: TabHost): TabLink | undefined {
       }
       if (!inSlot) storage.setItem(key, written)
     } catch (error) {
-      host.report(isQuotaError(error) ? 'quota' : 'storage-unavailable', error)
+      const quota = isQuotaError(error)
+      host.report(quota ? 'quota' : 'storage-unavailable', error)
+      if (quota) {
+        remove(storage, key)
+        try {
+          storage.setItem(key, QUOTA)
+        } catch {
+          // then even a marker does not fit: the next page just starts empty
+        }
+      }
       return
     } finally {
       bytes.fill(0)

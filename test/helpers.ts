@@ -4,7 +4,7 @@ import { SessionKeystore, type Schema, type SessionKeystoreOptions, type KeyName
 const open: SessionKeystore<never>[] = []
 
 /** A store destroyed after the test, so names can be reused (one live store per name per page). */
-export function makeStore<S extends Schema = Record<string, string | Uint8Array>>(
+export function makeStore<S extends Schema<S> = Record<string, string | Uint8Array>>(
   options: SessionKeystoreOptions<KeyName<S>> = {},
 ): SessionKeystore<S> {
   const store = new SessionKeystore<S>(options)

@@ -9,7 +9,7 @@ const badExpiries: [unknown, ErrorConstructor, RegExp][] = [
   [NaN, RangeError, /expiresAt.*NaN/],
   [Infinity, RangeError, /expiresAt.*Infinity/],
   [-Infinity, RangeError, /expiresAt/],
-  [new Date('not a date'), RangeError, /expiresAt.*invalid Date/],
+  [new Date('not a date'), RangeError, /expiresAt must be a valid Date/],
   [null, TypeError, /expiresAt.*null/],
   ['2030-01-01', TypeError, /expiresAt.*string/],
   [{ valueOf: () => 5 }, TypeError, /expiresAt/],

@@ -1,6 +1,8 @@
 import { describe, expect, it, vi } from 'vitest'
-import DefaultExport, { SessionKeystore } from '../src/index'
+import DefaultExport, { KeystoreError, SessionKeystore } from '../src/index'
 import { makeStore, recordEvents } from './helpers'
+import type { StoreInternals, TabsConnect } from '../src/tabs/protocol'
+import type { TabsPlugin } from '../src/tabs/index'
 
 describe('SessionKeystore basics', () => {
   it('is also the default export (drop-in for session-keystore)', () => {
@@ -35,11 +37,21 @@ describe('SessionKeystore basics', () => {
     expect(two.get('k')).toBe('2')
   })
 
-  it('refuses a second live store of the same name in one page, and allows it after destroy()', () => {
+  it('a second `new` of a name open in the page returns that store, keys kept, options applied (hot reload, StrictMode)', async () => {
     const first = makeStore({ name: 'dup' })
-    expect(() => new SessionKeystore({ name: 'dup' })).toThrow(/options\.name.*"dup".*already open/)
+    first.set('k', 'kept')
+    const idle: string[] = []
+    const second = new SessionKeystore({ name: 'dup', idleTimeout: 50 })
+    expect(second).toBe(first)
+    expect(second.get('k')).toBe('kept')
+    second.on('cleared', ({ reason }) => idle.push(reason))
+    await new Promise((resolve) => setTimeout(resolve, 120))
+    expect(idle).toEqual(['idle']) // the options of the second call apply
+    expect(() => new SessionKeystore({ name: 'dup', idleTimeout: -1 })).toThrow(RangeError) // and are checked
     first.destroy()
-    expect(() => makeStore({ name: 'dup' })).not.toThrow()
+    const fresh = makeStore({ name: 'dup' })
+    expect(fresh).not.toBe(first)
+    expect(fresh.size).toBe(0)
   })
 })
 
@@ -132,9 +144,28 @@ describe('events (session-keystore semantics)', () => {
     const store = makeStore()
     const log = recordEvents(store)
     store.set('k', 'v', Date.now() - 1)
-    store.set('k', 'v', new Date(0))
+    store.set('k', 'v', new Date('2001-01-01'))
     expect(log).toEqual(['expired:k', 'expired:k'])
     expect(store.has('k')).toBe(false)
+  })
+
+  it('an expiresAt that can only be a unit mistake (a duration, seconds) is refused, naming the mistake', () => {
+    const store = makeStore()
+    store.set('k', 'kept')
+    for (const mistake of [60_000, Date.now() / 1000 + 60, 0, -1, new Date(5000)]) {
+      expect(() => store.set('k', 'v', mistake)).toThrow(/^expiresAt must be epoch milliseconds, not a duration nor seconds \(before the year 2000\)/)
+    }
+    expect(store.get('k')).toBe('kept')
+  })
+
+  it('get(name, now) checks expiry against the clock given, as session-keystore does', () => {
+    const store = makeStore()
+    const at = Date.now() + 60_000
+    store.set('k', 'v', at)
+    expect(store.get('k', at - 1)).toBe('v')
+    expect(store.get('k', at)).toBeNull()
+    expect(store.get('k')).toBe('v') // not expired for real
+    expect(() => store.get('k', 'now' as never)).toThrow(/^now must be epoch milliseconds/)
   })
 
   it('replacing a live key with an expiry in the past removes it with expired', () => {
@@ -362,13 +393,112 @@ describe('destroy', () => {
     expect(() => store.destroy()).not.toThrow()
   })
 
-  it('is what `using` calls', () => {
+  it('is what `using` calls (Symbol.dispose at runtime; left out of the types, see keystore.ts)', () => {
     let leaked: SessionKeystore | undefined
     {
-      using store = new SessionKeystore({ name: 'scoped' })
+      using store = new SessionKeystore({ name: 'scoped' }) as SessionKeystore & Disposable
       store.set('k', 'v')
       leaked = store
     }
     expect(() => leaked.get('k')).toThrow(/destroyed/)
+  })
+})
+
+describe('for UI frameworks: subscribe, version, pending', () => {
+  const tick = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0))
+
+  it('subscribers hear once per change, or once for the changes a task made together, after it', async () => {
+    const store = makeStore()
+    let calls = 0
+    const { subscribe } = store // bound: passable as it is
+    const unsubscribe = subscribe(() => calls++)
+    const before = store.version
+    store.set('a', '1')
+    expect(store.version).toBe(before + 1) // the snapshot moves at once
+    expect(calls).toBe(0) // the call comes after the task, never in the middle of a render
+    await tick()
+    expect(calls).toBe(1)
+    store.set('b', '2')
+    store.set('c', '3')
+    store.clear()
+    await tick()
+    expect(calls).toBe(2)
+    store.set('a', '1', Date.now() + 20)
+    await tick()
+    await new Promise((resolve) => setTimeout(resolve, 40)) // expiry
+    expect(calls).toBe(4)
+    store.get('missing')
+    store.get('a')
+    await tick()
+    expect(calls).toBe(4) // reads are not changes
+    unsubscribe()
+    store.set('z', '1')
+    await tick()
+    expect(calls).toBe(4)
+  })
+
+  it('a subscriber that throws goes to the error event and does not stop the others', async () => {
+    const store = makeStore()
+    const errors: string[] = []
+    store.on('error', ({ reason, event }) => errors.push(`${reason}:${event}`))
+    let heard = false
+    store.subscribe(() => {
+      throw new Error('boom')
+    })
+    store.subscribe(() => (heard = true))
+    store.set('k', 'v')
+    await tick()
+    expect([heard, errors]).toEqual([true, ['listener:subscribe']])
+    expect(() => store.subscribe('no' as never)).toThrow(/^listener must be a function/)
+  })
+
+  it('pending is true while a handoff is asked for, and a subscriber hears both changes', async () => {
+    let internals: StoreInternals | undefined
+    const connect: TabsConnect = (store) => {
+      internals = store
+      store.pending(true)
+      return undefined
+    }
+    const store = makeStore({ name: 'pending', tabs: connect as unknown as TabsPlugin })
+    const seen: boolean[] = []
+    store.subscribe(() => seen.push(store.pending))
+    expect(store.pending).toBe(true)
+    internals!.unanswered()
+    expect(store.pending).toBe(false)
+    await tick()
+    expect(seen).toEqual([false])
+  })
+})
+
+describe('errors apps can handle by code', () => {
+  it('a destroyed store throws KeystoreError "destroyed"; bad arguments carry "invalid-argument"', () => {
+    const store = makeStore({ name: 'codes' })
+    const codeOf = (run: () => unknown): unknown => {
+      try {
+        run()
+      } catch (error) {
+        return [(error as Error).constructor.name, (error as { code?: string }).code]
+      }
+      return 'no error'
+    }
+    expect(codeOf(() => store.set(42 as never, 'v' as never))).toEqual(['TypeError', 'invalid-argument'])
+    expect(codeOf(() => store.set('k', 'v', 60_000))).toEqual(['RangeError', 'invalid-argument'])
+    expect(codeOf(() => new SessionKeystore({ name: '' }))).toEqual(['TypeError', 'invalid-argument'])
+    store.destroy()
+    expect(codeOf(() => store.get('k'))).toEqual(['KeystoreError', 'destroyed'])
+    try {
+      store.keys()
+    } catch (error) {
+      expect(error).toBeInstanceOf(KeystoreError)
+    }
+  })
+
+  it('a value too large to survive a reload in any browser is refused up front, and nothing changes', () => {
+    const store = makeStore()
+    store.set('k', 'kept')
+    expect(() => store.set('k', new Uint8Array(9_900_000))).toThrow(/^value must be small enough to survive a reload/)
+    expect(store.get('k')).toBe('kept')
+    store.set('big', new Uint8Array(9_000_000)) // fits in Chromium and Firefox
+    expect(store.size).toBe(2)
   })
 })

@@ -1,6 +1,6 @@
 import fc from 'fast-check'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import type { SessionKeystore as Keystore, ErrorEvent } from '../src/index'
+import type { SessionKeystore as Keystore, KeystoreErrorEvent as ErrorEvent } from '../src/index'
 import { type StateMeta, encodeEntries } from '../src/encoding'
 import { recordEvents } from './helpers'
 
@@ -548,5 +548,34 @@ describe('leaving for another origin', () => {
     leavePage()
     vi.unstubAllGlobals()
     expect(sessionStorage.getItem('tab-keystore:app')).toBe('')
+  })
+})
+
+describe('a store too large for storage', () => {
+  it('the next page learns that keys were lost (a non-secret marker), rather than starting empty in silence', async () => {
+    const first = await open()
+    first.store.set('k', 'v')
+    const setItem = sessionStorage.setItem.bind(sessionStorage)
+    let refused = false
+    Object.defineProperty(sessionStorage, 'setItem', {
+      configurable: true,
+      writable: true,
+      value: (key: string, value: string) => {
+        if (value.length > 100 && !refused) {
+          refused = true
+          throw new DOMException('full', 'QuotaExceededError')
+        }
+        setItem(key, value)
+      },
+    })
+    try {
+      leavePage()
+    } finally {
+      Object.defineProperty(sessionStorage, 'setItem', { configurable: true, writable: true, value: setItem })
+    }
+    expect(sessionStorage.getItem('tab-keystore:app')).toBe('!quota')
+    const second = await open()
+    expect([second.store.size, second.errors.map((e) => e.reason)]).toEqual([0, ['quota']])
+    expect(sessionStorage.length).toBe(0)
   })
 })

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { PersistentKeystore, type StorageAdapter, localStorageAdapter } from '../src/persistent'
+import { PersistentKeystore, type StorageAdapter, localStorageAdapter } from '../src/persistent/index'
 
 const open: PersistentKeystore[] = []
 const serverKey = (): Uint8Array => crypto.getRandomValues(new Uint8Array(32))
@@ -199,8 +199,8 @@ describe('PersistentKeystore', () => {
   it('refuses bad options and arguments by name, and calls after close()', async () => {
     const bad: [Record<string, unknown>, RegExp][] = [
       [{ namespace: '', key: serverKey() }, /^options\.namespace must be/],
-      [{ namespace: 'n', key: 'not base64!' }, /^options\.key must be a Uint8Array or a base64 string/],
-      [{ namespace: 'n', key: new Uint8Array(16) }, /^options\.key must hold at least 32 random bytes; got 16/],
+      [{ namespace: 'n', key: 'not base64!' }, /^options\.key must be a Uint8Array or a base64 \(or base64url\) string/],
+      [{ namespace: 'n', key: new Uint8Array(16) }, /^options\.key length must be at least 32 \(random bytes\); got the number 16/],
       [{ namespace: 'n', key: serverKey(), storage: 'sessionStorage' }, /^options\.storage must be/],
       [{ namespace: 'n', key: serverKey(), storage: { get() {} } }, /^options\.storage must be/],
       [{ namespace: 'n', key: serverKey(), defaultTtl: -5 }, /^options\.defaultTtl/],
@@ -277,5 +277,31 @@ describe('review findings', () => {
     await store.set('token', 'new')
     localStorage.setItem(k!, old)
     expect(await store.get('token')).toBe('old')
+  })
+})
+
+describe('keys and errors as apps meet them', () => {
+  it('accepts the server key as base64url, padded or not', async () => {
+    const key = serverKey()
+    const url = base64(key).replace(/\+/g, '-').replace(/\//g, '_')
+    const { store } = await openStore({ key: url })
+    await store.set('k', 'v')
+    store.close()
+    const again = await openStore({ key: url.replace(/=+$/, '') })
+    expect(await again.store.get('k')).toBe('v')
+  })
+
+  it('errors carry codes: wrong-key, storage-refused, closed, invalid-argument', async () => {
+    const codeOf = (promise: Promise<unknown>): Promise<unknown> => promise.then(() => 'no error', (error) => (error as { code?: string }).code)
+    const { store } = await openStore({ key: serverKey() })
+    await store.set('k', 'v')
+    expect(await codeOf(PersistentKeystore.open({ namespace: 'user:1:s1', key: serverKey(), cleanupInterval: false }))).toBe('wrong-key')
+    const memory = memoryAdapter()
+    const other = await openStore({ key: serverKey(), storage: memory.adapter, namespace: 'x' })
+    memory.faults.throwOn.add('set')
+    expect(await codeOf(other.store.set('k', 'v'))).toBe('storage-refused')
+    expect(await codeOf(store.get(5 as never))).toBe('invalid-argument')
+    store.close()
+    expect(await codeOf(store.get('k'))).toBe('closed')
   })
 })

@@ -40,3 +40,12 @@ describe('Node, SSR and Workers (no window)', () => {
     store.destroy()
   })
 })
+
+describe('the persistent tier outside a browser', () => {
+  it('without a storage option, open() says there is no localStorage here and what to pass instead', async () => {
+    const { PersistentKeystore } = await import('../src/persistent/index')
+    const attempt = PersistentKeystore.open({ namespace: 'n', key: new Uint8Array(32) })
+    await expect(attempt).rejects.toMatchObject({ name: 'KeystoreError', code: 'storage-unavailable' })
+    await expect(attempt).rejects.toThrow(/no localStorage here .* or an adapter with get, set, delete and keys/)
+  })
+})

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { HANDOFF_TIMEOUT, type ChannelLike, type HandoffEntry, type LocksLike, type StoreInternals, type TabsHost, type TabsPlugin, connectTabs, tabs as tabsPlugin } from '../src/tabs'
+import { HANDOFF_TIMEOUT, type ChannelLike, type HandoffEntry, type LocksLike, type StoreInternals, type TabsConnect, type TabsHost, connectTabs } from '../src/tabs/protocol'
+import { type TabsPlugin, tabs as tabsPlugin } from '../src/tabs/index'
 import type { StateMeta } from '../src/encoding'
 import type { SessionKeystore } from '../src/index'
 import { flush, makeStore } from './helpers'
@@ -234,7 +235,8 @@ describe('tabs protocol', () => {
 describe('handed-over keys, screened by the store', () => {
   const capture = (): { plugin: TabsPlugin; internals: () => StoreInternals } => {
     let internals: StoreInternals | undefined
-    return { plugin: (store) => void (internals = store), internals: () => internals! }
+    const connect: TabsConnect = (store) => void (internals = store)
+    return { plugin: connect as unknown as TabsPlugin, internals: () => internals! }
   }
   const record = (store: SessionKeystore): string[] => {
     const log: string[] = []
@@ -279,7 +281,7 @@ describe('store options for tabs and idle lock', () => {
   it('clear/delete everywhere need tabs: true; bad options are refused by name', () => {
     const store = makeStore()
     store.set('k', 'v')
-    expect(() => store.clear({ everywhere: true })).toThrow(/^options\.everywhere needs the store to be created with the option tabs/)
+    expect(() => store.clear({ everywhere: true })).toThrow(/^options\.everywhere must be false: the store was created without the option tabs/)
     expect(() => store.delete('k', { everywhere: true })).toThrow(/options\.everywhere/)
     expect(() => store.clear({ everywhere: 'yes' as unknown as boolean })).toThrow(/^options\.everywhere must be a boolean/)
     expect(() => store.clear(null as unknown as undefined)).toThrow(/^options must be an object/)
@@ -336,7 +338,8 @@ describe('store options for tabs and idle lock', () => {
     expect(sessionStorage.getItem('tab-keystore:idle-hide')).toBeNull()
 
     let internals: StoreInternals | undefined
-    const other = makeStore({ name: 'idle-tabs', idleTimeout: 1000, tabs: (store) => void (internals = store) })
+    const connect: TabsConnect = (store) => void (internals = store)
+    const other = makeStore({ name: 'idle-tabs', idleTimeout: 1000, tabs: connect as unknown as TabsPlugin })
     vi.mocked(Date.now).mockReturnValue(now)
     other.set('k', 'v')
     vi.mocked(Date.now).mockReturnValue(now + 5000)

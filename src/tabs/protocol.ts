@@ -1,4 +1,4 @@
-import { type Entry, type StateMeta, type Value, isBytes } from './encoding'
+import { type Entry, type StateMeta, type Value, isBytes } from '../encoding'
 
 /**
  * Tabs of one origin talking over a BroadcastChannel named after the store. Opt-in: the
@@ -56,6 +56,8 @@ export interface TabsLink {
 
 /** What a store hands to the `tabs` option: its insides, not a public API. */
 export interface StoreInternals {
+  /** A handoff is in flight (true) or over (false): `store.pending`. */
+  pending(pending: boolean): void
   readonly name: string
   readonly entries: Map<string, Entry>
   /** Clears the store first if its idle time has passed (its timer may not have fired). */
@@ -71,8 +73,8 @@ export interface StoreInternals {
   remove(name: string): void
 }
 
-/** The type of the `tabs` option. */
-export type TabsPlugin = (store: StoreInternals) => TabsLink | undefined
+/** What the `tabs` export really is; the public type hides it (see tabs/index.ts). */
+export type TabsConnect = (store: StoreInternals) => TabsLink | undefined
 
 /** How long a new tab waits for an answer, and how long the answering tab holds the lock. */
 export const HANDOFF_TIMEOUT = 1000
@@ -174,45 +176,3 @@ export function connectTabs(channel: ChannelLike, host: TabsHost, locks: LocksLi
   }
 }
 
-/**
- * The `tabs` option of `SessionKeystore`: tabs of one origin share the store. A new tab
- * whose store is empty asks the open ones for the keys (one answers, picked with Web
- * Locks), and `clear({ everywhere: true })` / `delete(name, { everywhere: true })` act in
- * every tab. Browser windows only; elsewhere the option does nothing.
- *
- * @example
- * import { SessionKeystore } from 'tab-keystore'
- * import { tabs } from 'tab-keystore/tabs'
- *
- * const store = new SessionKeystore({ name: 'app', tabs })
- * store.on('restored', ({ source, count }) => console.log(source, count)) // 'tab', 2
- * logout.onclick = () => store.clear({ everywhere: true })
- */
-export const tabs: TabsPlugin = (store) => {
-  // Node and Workers have BroadcastChannel, but no tabs.
-  if (typeof window !== 'object' || typeof BroadcastChannel !== 'function') return undefined
-  const link = connectTabs(
-    new BroadcastChannel(`tab-keystore:${store.name}`),
-    {
-      isEmpty: () => {
-        store.checkIdle()
-        return store.entries.size === 0
-      },
-      entries: () => {
-        const now = Date.now()
-        const out: HandoffEntry[] = []
-        for (const [name, { value, expiresAt }] of store.entries) if (expiresAt > now) out.push([name, value, expiresAt])
-        return out
-      },
-      meta: () => store.meta(),
-      receive: (entries, meta) => store.receive(entries, meta),
-      unanswered: () => store.unanswered(),
-      clearHere: (epoch) => store.clear(epoch),
-      deleteHere: (name) => store.remove(name),
-    },
-    (navigator as { locks?: LocksLike }).locks,
-    `tab-keystore:${store.name}:answer`,
-  )
-  if (store.entries.size === 0) link.ask()
-  return link
-}

@@ -1,8 +1,13 @@
 import { chacha20poly1305 } from '@noble/ciphers/chacha.js'
-import { type Value, assertWellFormed, copy, isBytes, padLength, sameValue, wipe } from './encoding'
-import { Emitter, type KeystoreEvents, type Listener, assertEvent, describe } from './events'
-import { toExpiry } from './expiry'
-import type { KeyName, Schema, ValueOf } from './keystore'
+import { type Value, assertWellFormed, copy, isBytes, padLength, sameValue, wipe } from '../encoding'
+import { KeystoreError, invalid } from '../errors'
+import { Emitter, type KeystoreEvents, type Listener, assertListener } from '../events'
+import { toExpiry } from '../expiry'
+import type { KeyName, Schema, Stored, ValueOf } from '../keystore'
+import { type StorageAdapter, adapterFor } from './adapters'
+
+export { indexedDBAdapter, localStorageAdapter } from './adapters'
+export type { StorageAdapter } from './adapters'
 
 /**
  * The persistent tier: keys that survive new tabs and browser restarts, sealed on disk
@@ -25,14 +30,6 @@ import type { KeyName, Schema, ValueOf } from './keystore'
  * a hash of the namespace) per session.
  */
 
-/** Where sealed entries go: a key-value store of strings, synchronous or not. */
-export interface StorageAdapter {
-  get(key: string): string | null | undefined | Promise<string | null | undefined>
-  set(key: string, value: string): void | Promise<void>
-  delete(key: string): void | Promise<void>
-  keys(): Iterable<string> | Promise<Iterable<string>>
-}
-
 /**
  * Options of `PersistentKeystore.open()`.
  *
@@ -40,16 +37,16 @@ export interface StorageAdapter {
  * const options: PersistentKeystoreOptions = { namespace: `user:${id}:${session}`, key: serverKey }
  */
 export interface PersistentKeystoreOptions {
-  /** One per user and login session, e.g. `user:42:session:abc`. */
+  /** One per login session, e.g. `user:42:session:abc` (it stays readable on disk: see the README). */
   namespace: string
-  /** The key the server issued for this login session: at least 32 random bytes, as bytes or base64. */
+  /** The key the server issued for this login session: at least 32 random bytes, as bytes, base64 or base64url. */
   key: Uint8Array | string
   /** Where entries go: `localStorage` (default), `indexedDB`, or an adapter of your own. */
-  storage?: 'localStorage' | 'indexedDB' | StorageAdapter
+  storage?: 'localStorage' | 'indexedDB' | StorageAdapter | undefined
   /** Time to live, in milliseconds, of entries set without an expiry. Default: none. */
-  defaultTtl?: number
+  defaultTtl?: number | undefined
   /** How often expired entries are removed from storage, in milliseconds; `false` to never. Default: 60 s. */
-  cleanupInterval?: number | false
+  cleanupInterval?: number | false | undefined
 }
 
 const FORMAT = 2
@@ -68,80 +65,14 @@ function toBase64(bytes: Uint8Array): string {
   return btoa(binary)
 }
 
+/** Base64 or base64url (what servers' JWT-style libraries emit), padded or not. */
 function fromBase64(text: unknown): Uint8Array | undefined {
-  if (typeof text !== 'string' || !/^[A-Za-z0-9+/]*={0,2}$/.test(text) || text.length % 4) return undefined
-  return Uint8Array.from(atob(text), (c) => c.charCodeAt(0))
-}
-
-/** `localStorage` as an adapter. */
-export function localStorageAdapter(storage: Storage = localStorage): StorageAdapter {
-  return {
-    get: (key) => storage.getItem(key),
-    set: (key, value) => storage.setItem(key, value),
-    delete: (key) => storage.removeItem(key),
-    keys: () => Array.from({ length: storage.length }, (_, i) => storage.key(i)).filter((k): k is string => k !== null),
+  if (typeof text !== 'string' || !/^[\w+/-]*={0,2}$/.test(text) || text.length % 4 === 1) return undefined
+  try {
+    return Uint8Array.from(atob(text.replace(/-/g, '+').replace(/_/g, '/').replace(/=+$/, '')), (c) => c.charCodeAt(0))
+  } catch {
+    return undefined
   }
-}
-
-/**
- * IndexedDB as an adapter: one object store of strings in database `databaseName`. One
- * connection, opened on first use, closed when another page deletes or upgrades the
- * database (a logout that deletes it must not wait for this page), and opened again if
- * a first attempt failed.
- *
- * @example
- * await PersistentKeystore.open({ namespace, key, storage: indexedDBAdapter() })
- */
-export function indexedDBAdapter(databaseName = 'tab-keystore'): StorageAdapter {
-  let db: Promise<IDBDatabase> | undefined
-  const promised = <T>(request: IDBRequest<T>): Promise<T> =>
-    new Promise((resolve, reject) => {
-      request.onsuccess = () => resolve(request.result)
-      request.onerror = () => reject(request.error)
-    })
-  const connect = (): Promise<IDBDatabase> =>
-    new Promise((resolve, reject) => {
-      const request = indexedDB.open(databaseName, 1)
-      request.onupgradeneeded = () => request.result.createObjectStore('entries')
-      request.onsuccess = () => {
-        const connection = request.result
-        connection.onversionchange = () => {
-          connection.close()
-          db = undefined
-        }
-        resolve(connection)
-      }
-      request.onerror = () => reject(request.error)
-    })
-  const store = async (mode: IDBTransactionMode): Promise<IDBObjectStore> => {
-    const opening = (db ??= connect().catch((error: unknown) => {
-      db = undefined
-      throw error
-    }))
-    return (await opening).transaction('entries', mode).objectStore('entries')
-  }
-  return {
-    get: async (key) => promised<string | undefined>((await store('readonly')).get(key)),
-    set: async (key, value) => void (await promised((await store('readwrite')).put(value, key))),
-    delete: async (key) => void (await promised((await store('readwrite')).delete(key))),
-    keys: async () => (await promised((await store('readonly')).getAllKeys())).filter((k): k is string => typeof k === 'string'),
-  }
-}
-
-/** The built-in adapters, made once: drop() and namespaces() reuse the open connection. */
-const builtIn = new Map<string, StorageAdapter>()
-
-function adapterFor(storage: PersistentKeystoreOptions['storage']): StorageAdapter {
-  if (storage === undefined || storage === 'localStorage') return localStorageAdapter()
-  if (storage === 'indexedDB') {
-    let adapter = builtIn.get(storage)
-    if (!adapter) builtIn.set(storage, (adapter = indexedDBAdapter()))
-    return adapter
-  }
-  if (storage && typeof storage === 'object' && ['get', 'set', 'delete', 'keys'].every((m) => typeof (storage as unknown as Record<string, unknown>)[m] === 'function')) {
-    return storage
-  }
-  throw new TypeError(`options.storage must be 'localStorage', 'indexedDB' or an adapter with get, set, delete and keys; got ${describe(storage)}`)
 }
 
 interface SealedRecord {
@@ -183,7 +114,18 @@ const associatedData = (namespace: string, name: string, expiresAt: number): Uin
  * await vault.set('masterKey', masterKey)
  * const again = await vault.get('masterKey')   // also in a new tab, or after a browser restart
  */
-export class PersistentKeystore<S extends Schema = Record<string, Value>> {
+/**
+ * The events a `PersistentKeystore` emits: those of `SessionKeystore` about single keys,
+ * and `error`.
+ *
+ * @example
+ * vault.on('error', ({ reason }: PersistentEvents['error']) => report(reason))
+ */
+export type PersistentEvents<N extends string = string> = Pick<KeystoreEvents<N>, 'created' | 'read' | 'updated' | 'deleted' | 'expired' | 'error'>
+
+const EVENTS = ['created', 'read', 'updated', 'deleted', 'expired', 'error'] as const
+
+export class PersistentKeystore<S extends Schema<S> = Record<string, Value>> {
   /** The namespace given to `open`. */
   readonly namespace: string
   readonly #key: Uint8Array
@@ -214,22 +156,20 @@ export class PersistentKeystore<S extends Schema = Record<string, Value>> {
    * @example
    * const vault = await PersistentKeystore.open({ namespace: 'user:42:s1', key: serverKeyBase64 })
    */
-  static async open<S extends Schema = Record<string, Value>>(options: PersistentKeystoreOptions): Promise<PersistentKeystore<S>> {
-    if (typeof options !== 'object' || options === null) throw new TypeError(`options must be an object; got ${describe(options)}`)
+  static async open<S extends Schema<S> = Record<string, Value>>(options: PersistentKeystoreOptions): Promise<PersistentKeystore<S>> {
+    if (typeof options !== 'object' || options === null) invalid('options', 'an object', options)
     const { namespace, key, storage, defaultTtl, cleanupInterval = 60_000 } = options
     if (typeof namespace !== 'string' || !namespace || !namespace.isWellFormed()) {
-      throw new TypeError(`options.namespace must be a non-empty, well-formed string; got ${describe(namespace)}`)
+      invalid('options.namespace', 'a non-empty, well-formed string', namespace)
     }
     const serverKey = typeof key === 'string' ? fromBase64(key) : isBytes(key) ? key : undefined
-    if (!serverKey) throw new TypeError(`options.key must be a Uint8Array or a base64 string; got ${describe(key)}`)
-    if (serverKey.length < MIN_KEY_BYTES) {
-      throw new RangeError(`options.key must hold at least ${MIN_KEY_BYTES} random bytes; got ${serverKey.length}`)
-    }
+    if (!serverKey) invalid('options.key', 'a Uint8Array or a base64 (or base64url) string', key)
+    if (serverKey.length < MIN_KEY_BYTES) invalid('options.key length', `at least ${MIN_KEY_BYTES} (random bytes)`, serverKey.length, true)
     if (defaultTtl !== undefined && !(typeof defaultTtl === 'number' && defaultTtl > 0 && defaultTtl < Infinity)) {
-      throw new RangeError(`options.defaultTtl must be a positive number of milliseconds; got ${describe(defaultTtl)}`)
+      invalid('options.defaultTtl', 'a positive number of milliseconds', defaultTtl, true)
     }
     if (cleanupInterval !== false && !(typeof cleanupInterval === 'number' && cleanupInterval > 0 && cleanupInterval < 2 ** 31)) {
-      throw new RangeError(`options.cleanupInterval must be a positive number of milliseconds or false; got ${describe(cleanupInterval)}`)
+      invalid('options.cleanupInterval', 'a positive number of milliseconds or false', cleanupInterval, true)
     }
     const adapter = adapterFor(storage)
     // HKDF through WebCrypto (open is async anyway); the derived key never leaves memory.
@@ -253,7 +193,7 @@ export class PersistentKeystore<S extends Schema = Record<string, Value>> {
       opened?.fill(0)
       if (opened === undefined) {
         store.close()
-        throw new Error(`PersistentKeystore.open: this key does not open namespace "${namespace}" (wrong or revoked key); nothing was deleted`)
+        throw new KeystoreError('wrong-key', `PersistentKeystore.open: this key does not open namespace "${namespace}" (wrong or revoked key); nothing was deleted`)
       }
     } else {
       await adapter.set(checkKey, store.#seal(CHECK, 1, utf8('tab-keystore'), Infinity))
@@ -314,7 +254,7 @@ export class PersistentKeystore<S extends Schema = Record<string, Value>> {
     this.#assertName(name)
     const isText = typeof value === 'string'
     if (isText) assertWellFormed(value, 'value')
-    else if (!isBytes(value)) throw new TypeError(`value must be a string or a Uint8Array; got ${describe(value)}`)
+    else if (!isBytes(value)) invalid('value', 'a string or a Uint8Array', value)
     const bytes = isText ? utf8(value) : (value as Uint8Array)
     const until =
       expiresAt === undefined && this.#defaultTtl !== undefined ? Date.now() + this.#defaultTtl : toExpiry(expiresAt)
@@ -330,7 +270,7 @@ export class PersistentKeystore<S extends Schema = Record<string, Value>> {
     const sealed = this.#seal(name, isText ? 0 : 1, bytes, until)
     if (isText) bytes.fill(0)
     const stored = await this.#call(() => this.#storage.set(this.#keyOf(name), sealed))
-    if (stored === FAILED) throw new Error(`set: the storage refused the entry "${name}" (see the error event)`)
+    if (stored === FAILED) throw new KeystoreError('storage-refused', `set: the storage refused the entry "${name}" (see the error event)`)
     if (old === undefined) this.#emit('created', name)
     else if (changed) this.#emit('updated', name)
   }
@@ -342,13 +282,13 @@ export class PersistentKeystore<S extends Schema = Record<string, Value>> {
    * @example
    * const key = await vault.get('masterKey')
    */
-  async get<K extends KeyName<S>>(name: K): Promise<ValueOf<S, K> | null> {
+  async get<K extends KeyName<S>>(name: K): Promise<Stored<ValueOf<S, K>> | null> {
     this.#assertOpen()
     this.#assertName(name)
     const entry = await this.#read(name)
     if (!entry) return null
     this.#emit('read', name)
-    return entry.value as ValueOf<S, K>
+    return entry.value as Stored<ValueOf<S, K>>
   }
 
   /**
@@ -452,9 +392,8 @@ export class PersistentKeystore<S extends Schema = Record<string, Value>> {
    * @example
    * vault.on('error', ({ reason }) => report(reason))
    */
-  on<E extends keyof KeystoreEvents>(event: E, listener: Listener<KeyName<S>, E>): () => void {
-    assertEvent(event)
-    if (typeof listener !== 'function') throw new TypeError(`listener must be a function; got ${describe(listener)}`)
+  on<E extends keyof PersistentEvents>(event: E, listener: Listener<KeyName<S>, E>): () => void {
+    assertListener(event, listener, EVENTS)
     this.#events.on(event, listener)
     return () => this.#events.off(event, listener)
   }
@@ -465,7 +404,7 @@ export class PersistentKeystore<S extends Schema = Record<string, Value>> {
    * @example
    * vault.off('read', onRead)
    */
-  off<E extends keyof KeystoreEvents>(event: E, listener: Listener<KeyName<S>, E>): void {
+  off<E extends keyof PersistentEvents>(event: E, listener: Listener<KeyName<S>, E>): void {
     this.#events.off(event, listener)
   }
 
@@ -483,11 +422,11 @@ export class PersistentKeystore<S extends Schema = Record<string, Value>> {
   }
 
   #assertOpen(): void {
-    if (this.#closed) throw new Error(`PersistentKeystore "${this.namespace}" was closed`)
+    if (this.#closed) throw new KeystoreError('closed', `PersistentKeystore "${this.namespace}" was closed`)
   }
 
   #assertName(name: unknown): asserts name is string {
-    if (typeof name !== 'string' || name === CHECK) throw new TypeError(`name must be a string; got ${describe(name)}`)
+    if (typeof name !== 'string' || name === CHECK) invalid('name', 'a string', name)
     assertWellFormed(name, 'name')
   }
 

@@ -1,0 +1,68 @@
+/**
+ * `tab-keystore/tabs`: the opt-in `tabs` option of `SessionKeystore`, in its own entry
+ * point so that apps without it do not ship it.
+ *
+ * @module
+ */
+import { type HandoffEntry, type LocksLike, type TabsConnect, connectTabs } from './protocol'
+
+declare const plugin: unique symbol
+
+/**
+ * The type of the `tabs` option: opaque on purpose, its insides are not an API.
+ *
+ * @example
+ * const options: { tabs?: TabsPlugin } = { tabs }
+ */
+export interface TabsPlugin {
+  readonly [plugin]: 'tab-keystore/tabs'
+}
+
+const connect: TabsConnect = (store) => {
+  // Node and Workers have BroadcastChannel, but no tabs.
+  if (typeof window !== 'object' || typeof BroadcastChannel !== 'function') return undefined
+  const link = connectTabs(
+    new BroadcastChannel(`tab-keystore:${store.name}`),
+    {
+      isEmpty: () => {
+        store.checkIdle()
+        return store.entries.size === 0
+      },
+      entries: () => {
+        const now = Date.now()
+        const out: HandoffEntry[] = []
+        for (const [name, { value, expiresAt }] of store.entries) if (expiresAt > now) out.push([name, value, expiresAt])
+        return out
+      },
+      meta: store.meta,
+      receive: store.receive,
+      unanswered: store.unanswered,
+      clearHere: store.clear,
+      deleteHere: store.remove,
+    },
+    (navigator as { locks?: LocksLike }).locks,
+    `tab-keystore:${store.name}:answer`,
+  )
+  if (store.entries.size === 0) {
+    store.pending(true)
+    link.ask()
+  }
+  return link
+}
+
+/**
+ * The `tabs` option of `SessionKeystore`: tabs of one origin share the store. A new tab
+ * whose store is empty asks the open ones for the keys (one that has keys answers, picked
+ * with Web Locks; `store.pending` is true meanwhile), and `clear({ everywhere: true })` /
+ * `delete(name, { everywhere: true })` act in every tab. Browser windows only; elsewhere
+ * the option does nothing.
+ *
+ * @example
+ * import { SessionKeystore } from 'tab-keystore'
+ * import { tabs } from 'tab-keystore/tabs'
+ *
+ * const store = new SessionKeystore({ name: 'app', tabs })
+ * store.on('restored', ({ source, count }) => console.log(source, count)) // 'tab', 2
+ * logout.onclick = () => store.clear({ everywhere: true })
+ */
+export const tabs: TabsPlugin = connect as unknown as TabsPlugin
