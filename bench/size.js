@@ -9,15 +9,15 @@ import { fileURLToPath } from 'node:url'
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 
 /**
- * The budget enforced in CI, in gzipped bytes, for `import { SessionKeystore }`. The
- * target set for the library was 6.0 kB, which it does not meet: the AEAD alone
- * (chacha20poly1305 from @noble/ciphers, bundled the same way) weighs 4.84 kB of it.
- * Until that target is settled, this budget sits a little above today's 9.40 kB, so
- * that growth fails CI. The opt-in `tab-keystore/tabs` entry is reported, not budgeted.
+ * The budget enforced in CI, in gzipped bytes, for `import { SessionKeystore }` all in:
+ * 9.40 kB, what the core weighed before three engines, the hostile-page fixes and the
+ * app-facing additions (subscribe, error codes, ...), which had to be paid for inside it.
+ * The AEAD alone (chacha20poly1305 from @noble/ciphers, bundled the same way) weighs
+ * 4.84 kB of it. The opt-in entries are reported, not budgeted.
  */
-export const BUDGET = 9_500
+export const BUDGET = 9_400
 
-async function gzippedSize(contents) {
+async function gzippedSize(contents, external = []) {
   const result = await build({
     stdin: { contents, resolveDir: root, loader: 'js' },
     bundle: true,
@@ -26,7 +26,7 @@ async function gzippedSize(contents) {
     platform: 'browser',
     write: false,
     // session-keystore requires Node's crypto only outside browsers.
-    external: ['crypto'],
+    external: ['crypto', ...external],
     logLevel: 'silent',
   })
   const code = result.outputFiles[0].contents
@@ -38,16 +38,19 @@ export async function sizes() {
     ours: await gzippedSize(`import { SessionKeystore } from './dist/index.js'; globalThis.x = SessionKeystore`),
     withTabs: await gzippedSize(`import { SessionKeystore } from './dist/index.js'; import { tabs } from './dist/tabs.js'; globalThis.x = [SessionKeystore, tabs]`),
     persistent: await gzippedSize(`import { PersistentKeystore } from './dist/persistent.js'; globalThis.x = PersistentKeystore`),
+    // What the React entry adds to the core import (React itself left out, as the app has it).
+    withReact: await gzippedSize(`import { SessionKeystore } from './dist/index.js'; import { useKey, usePending } from './dist/react.js'; globalThis.x = [SessionKeystore, useKey, usePending]`, ['react']),
     aead: await gzippedSize(`import { chacha20poly1305 } from '@noble/ciphers/chacha.js'; globalThis.x = chacha20poly1305`),
     theirs: await gzippedSize(`import SessionKeystore from 'session-keystore'; globalThis.x = SessionKeystore`),
   }
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const { ours, withTabs, persistent, aead, theirs } = await sizes()
+  const { ours, withTabs, withReact, persistent, aead, theirs } = await sizes()
   const kb = (n) => `${(n / 1000).toFixed(2)} kB`
-  console.log(`tab-keystore       ${kb(ours.gzipped)} gzipped (${kb(ours.minified)} minified), of which the AEAD ${kb(aead.gzipped)} alone`)
-  console.log(`  with /tabs       ${kb(withTabs.gzipped)} gzipped (${kb(withTabs.minified)} minified)`)
+  console.log(`tab-keystore       ${kb(ours.gzipped)} gzipped (${kb(ours.minified)} minified): the AEAD ${kb(aead.gzipped)} alone, our own code ${kb(ours.gzipped - aead.gzipped)}`)
+  console.log(`  with /tabs       ${kb(withTabs.gzipped)} gzipped (${kb(withTabs.minified)} minified): /tabs adds ${kb(withTabs.gzipped - ours.gzipped)}`)
+  console.log(`  with /react      ${kb(withReact.gzipped)} gzipped (${kb(withReact.minified)} minified), React left out: /react adds ${kb(withReact.gzipped - ours.gzipped)}`)
   console.log(`  /persistent      ${kb(persistent.gzipped)} gzipped (${kb(persistent.minified)} minified), on its own`)
   console.log(`session-keystore   ${kb(theirs.gzipped)} gzipped (${kb(theirs.minified)} minified)`)
   if (process.argv.includes('--check')) {
