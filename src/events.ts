@@ -120,6 +120,19 @@ export function assertListener(event: unknown, listener: unknown, events: readon
  */
 export class Emitter {
   readonly #listeners = new Map<string, AnyListener[]>()
+  #held: (() => void)[] | undefined
+
+  /** Holds events back (while a store is constructed) ... */
+  hold(): void {
+    this.#held = []
+  }
+
+  /** ... and delivers them in a microtask, so listeners attached right after the constructor hear them too. */
+  release(): void {
+    const held = this.#held
+    this.#held = undefined
+    if (held?.length) queueMicrotask(() => held.forEach((deliver) => deliver()))
+  }
 
   has(event: string): boolean {
     return this.#listeners.has(event)
@@ -140,6 +153,7 @@ export class Emitter {
   }
 
   emit(event: string, payload: unknown): void {
+    if (this.#held) return void this.#held.push(() => this.emit(event, payload))
     const listeners = this.#listeners.get(event)
     if (listeners) for (const listener of listeners) this.call(event, listener, payload)
   }
@@ -150,6 +164,7 @@ export class Emitter {
    * `console.error` when there are none (or when an `error` listener throws itself).
    */
   call(event: string, fn: (...args: never[]) => void, ...args: unknown[]): void {
+    if (this.#held) return void this.#held.push(() => this.call(event, fn, ...args))
     try {
       // A plain call: listeners get `this === undefined`, never the store.
       ;(fn as (...a: unknown[]) => void)(...args)

@@ -30,90 +30,20 @@ export function toExpiry(expiresAt: unknown): number {
 }
 
 /**
- * One timer per key name, firing `onDue(name)` once `Date.now()` has reached the expiry.
- * Timers are only a convenience that makes `expired` events arrive on time: browsers
- * throttle them in background tabs and they stall while the machine sleeps, so the
- * store also compares the absolute time on every read.
+ * Calls `fn` once the clock has reached `time` (`Infinity`: never); returns the function
+ * that cancels. The timer is only a convenience that makes events arrive on time:
+ * browsers throttle timers in background tabs and they stall while the machine sleeps,
+ * so the store also compares the absolute time on every read. It can also fire a little
+ * early against the wall clock: then it waits for the rest.
  */
-export class ExpiryTimers {
-  readonly #timers = new Map<string, Timer>()
-  readonly #onDue: (name: string) => void
-
-  constructor(onDue: (name: string) => void) {
-    this.#onDue = onDue
-  }
-
-  arm(name: string, expiresAt: number): void {
-    this.disarm(name)
-    if (expiresAt === Infinity) return
-    const delay = Math.min(Math.max(expiresAt - Date.now(), 0), MAX_TIMER_DELAY)
-    const timer = setTimeout(() => {
-      this.#timers.delete(name)
-      // A timer can also fire a little early against the wall clock: wait for the rest.
-      if (Date.now() >= expiresAt) this.#onDue(name)
-      else this.arm(name, expiresAt)
-    }, delay)
+export function at(time: number, fn: () => void): () => void {
+  let timer: Timer | undefined
+  const arm = (): void => {
+    if (time === Infinity) return
+    timer = setTimeout(() => (Date.now() >= time ? fn() : arm()), Math.min(Math.max(time - Date.now(), 0), MAX_TIMER_DELAY))
     // Node: a pending expiry must not keep the process alive. Browsers return a number.
     ;(timer as { unref?: () => void }).unref?.()
-    this.#timers.set(name, timer)
   }
-
-  disarm(name: string): void {
-    const timer = this.#timers.get(name)
-    if (timer !== undefined) {
-      clearTimeout(timer)
-      this.#timers.delete(name)
-    }
-  }
-
-  disarmAll(): void {
-    for (const timer of this.#timers.values()) clearTimeout(timer)
-    this.#timers.clear()
-  }
-}
-
-/**
- * Calls `onIdle` once `timeout` ms have passed since the last activity. Like expiry, the
- * timer is only a convenience: `check()` compares the clock, and the store calls it on
- * every access and when the page becomes visible again, so throttled timers and a
- * sleeping machine cannot keep keys past their idle time. The last activity travels with
- * the keys (reload, back/forward cache, handoff), so time away counts too.
- */
-export class IdleLock {
-  #last: number
-  #timer: Timer | undefined
-  readonly #timeout: number
-  readonly #onIdle: () => void
-
-  constructor(timeout: number, onIdle: () => void, last: number = Date.now()) {
-    this.#timeout = timeout
-    this.#onIdle = onIdle
-    this.#last = last
-    this.#arm()
-  }
-
-  /** Activity at `at` (now by default). */
-  touch(at: number = Date.now()): void {
-    this.#last = at
-  }
-
-  check(): void {
-    if (Date.now() - this.#last >= this.#timeout) {
-      this.#last = Date.now()
-      this.#onIdle()
-    }
-  }
-
-  stop(): void {
-    clearTimeout(this.#timer)
-  }
-
-  #arm(): void {
-    const delay = Math.min(Math.max(this.#last + this.#timeout - Date.now(), 0), MAX_TIMER_DELAY)
-    this.#timer = setTimeout(() => {
-      this.check()
-      this.#arm()
-    }, delay)
-    ;(this.#timer as { unref?: () => void }).unref?.()
-  }
+  arm()
+  return () => clearTimeout(timer)
 }

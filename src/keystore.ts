@@ -1,7 +1,7 @@
 import { type Bytes, type Entry, type StateMeta, type Value, assertWellFormed, copy, decodeEntries, encodeEntries, isBytes, padLength, sameValue, wipe } from './encoding'
 import { KeystoreError, invalid } from './errors'
 import { type ClearReason, Emitter, type ErrorReason, type KeystoreEvents, type Listener, assertListener } from './events'
-import { ExpiryTimers, IdleLock, toExpiry } from './expiry'
+import { at, toExpiry } from './expiry'
 import { type TabLink, linkTab } from './lifecycle'
 import type { StoreInternals, TabsConnect, TabsLink } from './tabs/protocol'
 import type { TabsPlugin } from './tabs/index'
@@ -122,11 +122,12 @@ export class SessionKeystore<S extends Schema<S> = Record<string, Value>> {
   readonly #entries = new Map<string, Entry>()
   readonly #events = new Emitter()
   readonly #subscribers = new Set<() => void>()
-  readonly #timers = new ExpiryTimers((name) => this.#expire(name))
+  /** The cancel function of each key's expiry timer. */
+  readonly #timers = new Map<string, () => void>()
   readonly #tab: TabLink | undefined
   #options: SessionKeystoreOptions = {}
   #tabs: TabsLink | undefined
-  #idle: IdleLock | undefined
+  #idleTimer: (() => void) | undefined
   #version = 0
   #pending = false
   #notifying = false
@@ -154,17 +155,12 @@ export class SessionKeystore<S extends Schema<S> = Record<string, Value>> {
     this.#options = options as SessionKeystoreOptions
     // What happens while restoring is told after the constructor returns, so that
     // listeners attached right after `new SessionKeystore()` hear it too.
-    const deferred: (() => void)[] = []
-    let restoring = true
-    const report = (reason: ErrorReason, error?: unknown): void => {
-      const emit = (): void => this.#events.emit('error', error === undefined ? { reason } : { reason, error })
-      if (restoring) deferred.push(emit)
-      else emit()
-    }
+    this.#events.hold()
+    const report = (reason: ErrorReason, error?: unknown): void => this.#events.emit('error', error === undefined ? { reason } : { reason, error })
     this.#tab = linkTab(name, {
       // Timers may not have fired: keys past their idle time are not handed to the next page.
       encode: () => {
-        this.#idle?.check()
+        this.#checkIdle()
         return encodeEntries(this.#entries, Date.now(), this.#meta())
       },
       size: () => this.#entries.size,
@@ -191,24 +187,19 @@ export class SessionKeystore<S extends Schema<S> = Record<string, Value>> {
     if (restored) {
       try {
         const { live: keys, expired, dropped } = this.#unseal(restored)
-        if (dropped) deferred.push(() => this.#events.emit('cleared', dropped))
+        if (dropped) this.#events.emit('cleared', dropped)
         for (const [key, entry] of keys) this.#put(key, entry)
-        for (const key of expired) deferred.push(() => this.#emitKey('expired', key))
-        deferred.push(() => this.#restored('reload', expired.length))
+        for (const key of expired) this.#emitKey('expired', key)
+        this.#restored('reload', expired.length)
       } catch (error) {
         // Authenticated yet unreadable: only a bug or a format change gets here.
         this.#wipeAll()
         report('corrupt', error)
       }
     }
-    restoring = false
     // After the restore: the tabs option asks other tabs only when nothing came back.
     this.#configure(options as SessionKeystoreOptions)
-    if (deferred.length) {
-      queueMicrotask(() => {
-        if (!this.#destroyed) for (const emit of deferred) emit()
-      })
-    }
+    this.#events.release()
     // Timers sleep with the machine and are throttled in hidden tabs: look at the clock
     // again as soon as the page is seen.
     if (typeof document === 'object') {
@@ -220,10 +211,7 @@ export class SessionKeystore<S extends Schema<S> = Record<string, Value>> {
   /** Applies options (again, when `new` was called for a store already open). */
   #configure(options: SessionKeystoreOptions): void {
     this.#options = options
-    this.#idle?.stop()
-    this.#idle = options.idleTimeout
-      ? new IdleLock(options.idleTimeout, () => this.#entries.size && this.#clearEntries('idle'), this.#lastActive)
-      : undefined
+    this.#armIdle()
     const connect = options.tabs as unknown as TabsConnect | undefined
     if (!connect) {
       this.#tabs?.close()
@@ -261,8 +249,7 @@ export class SessionKeystore<S extends Schema<S> = Record<string, Value>> {
       if (old) this.#remove(name, old)
       this.#emitKey('expired', name)
     } else if (old && sameValue(old.value, value)) {
-      old.expiresAt = until
-      this.#timers.arm(name, until)
+      this.#put(name, { value: old.value, expiresAt: until })
       this.#changed()
     } else {
       if (old) wipe(old.value)
@@ -476,7 +463,7 @@ export class SessionKeystore<S extends Schema<S> = Record<string, Value>> {
     this.#events.clear()
     this.#subscribers.clear()
     this.#tabs?.close()
-    this.#idle?.stop()
+    this.#idleTimer?.()
     if (typeof document === 'object') {
       window.removeEventListener('pageshow', this.#onVisible)
       document.removeEventListener('visibilitychange', this.#onVisible)
@@ -487,14 +474,37 @@ export class SessionKeystore<S extends Schema<S> = Record<string, Value>> {
     }
   }
 
-  readonly #onVisible = (): void => this.#idle?.check()
+  readonly #onVisible = (): void => this.#checkIdle()
+
+  /**
+   * Clears the store once `idleTimeout` has passed since the last get or set. Called on
+   * every access, when the page is seen again and by a timer (which may have slept).
+   */
+  #checkIdle(): void {
+    const timeout = this.#options.idleTimeout
+    if (timeout && Date.now() - this.#lastActive >= timeout) {
+      this.#lastActive = Date.now()
+      if (this.#entries.size) this.#clearEntries('idle')
+    }
+  }
+
+  #armIdle(): void {
+    this.#idleTimer?.()
+    const timeout = this.#options.idleTimeout
+    if (timeout) {
+      this.#idleTimer = at(this.#lastActive + timeout, () => {
+        this.#checkIdle()
+        this.#armIdle()
+      })
+    }
+  }
 
   /** What the `tabs` plugin gets: the store's insides, not a public API. */
   #internals(): StoreInternals {
     return {
       name: this.name,
       entries: this.#entries,
-      checkIdle: () => this.#idle?.check(),
+      checkIdle: () => this.#checkIdle(),
       meta: () => this.#meta(),
       pending: (pending) => {
         this.#pending = pending
@@ -526,7 +536,7 @@ export class SessionKeystore<S extends Schema<S> = Record<string, Value>> {
 
   #assertAlive(): void {
     if (this.#destroyed) throw new KeystoreError('destroyed', `SessionKeystore "${this.name}" was destroyed; create a new one`)
-    this.#idle?.check()
+    this.#checkIdle()
   }
 
   /** Validates `options` of clear/delete; true when the caller asks for every tab. */
@@ -555,12 +565,14 @@ export class SessionKeystore<S extends Schema<S> = Record<string, Value>> {
 
   #put(name: string, entry: Entry): void {
     this.#entries.set(name, entry)
-    this.#timers.arm(name, entry.expiresAt)
+    this.#timers.get(name)?.()
+    this.#timers.set(name, at(entry.expiresAt, () => this.#expire(name)))
   }
 
   #remove(name: string, entry: Entry): void {
     this.#entries.delete(name)
-    this.#timers.disarm(name)
+    this.#timers.get(name)?.()
+    this.#timers.delete(name)
     wipe(entry.value)
   }
 
@@ -594,7 +606,6 @@ export class SessionKeystore<S extends Schema<S> = Record<string, Value>> {
 
   #touch(): void {
     this.#lastActive = Date.now()
-    this.#idle?.touch(this.#lastActive)
   }
 
   #meta(): StateMeta {
@@ -619,7 +630,6 @@ export class SessionKeystore<S extends Schema<S> = Record<string, Value>> {
     }
     if (reason) return { live, expired, dropped: { reason, count: entries.length } }
     this.#lastActive = meta.lastActive
-    this.#idle?.touch(meta.lastActive)
     return { live, expired }
   }
 
@@ -673,9 +683,7 @@ export class SessionKeystore<S extends Schema<S> = Record<string, Value>> {
   }
 
   #wipeAll(): void {
-    this.#timers.disarmAll()
-    for (const { value } of this.#entries.values()) wipe(value)
-    this.#entries.clear()
+    for (const [name, entry] of [...this.#entries]) this.#remove(name, entry)
   }
 
   /** Something changed: a new version now, subscribers once in a microtask (never mid-render). */

@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest'
-import { ExpiryTimers, MAX_TIMER_DELAY } from '../src/expiry'
+import { MAX_TIMER_DELAY, at } from '../src/expiry'
 import { makeStore } from './helpers'
 
 const DAY = 86_400_000
@@ -8,10 +8,8 @@ describe('expiry timers', () => {
   it('an expiry beyond 2^31-1 ms does not fire at once but on time, in chunks', () => {
     vi.useFakeTimers()
     const due = vi.fn()
-    const timers = new ExpiryTimers(due)
     const setTimeoutSpy = vi.spyOn(globalThis, 'setTimeout')
-    const at = Date.now() + 60 * DAY
-    timers.arm('k', at)
+    at(Date.now() + 60 * DAY, () => due('k'))
     expect(setTimeoutSpy.mock.calls.every(([, delay]) => (delay ?? 0) <= MAX_TIMER_DELAY)).toBe(true)
     vi.advanceTimersByTime(MAX_TIMER_DELAY)
     expect(due).not.toHaveBeenCalled()
@@ -37,9 +35,7 @@ describe('expiry timers', () => {
   it('a timer that fires early against the wall clock waits for the rest', () => {
     vi.useFakeTimers()
     const due = vi.fn()
-    const timers = new ExpiryTimers(due)
-    const at = Date.now() + 1000
-    timers.arm('k', at)
+    at(Date.now() + 1000, due)
     vi.setSystemTime(Date.now() - 200) // the wall clock stepped back
     vi.advanceTimersByTime(1000)
     expect(due).not.toHaveBeenCalled()
@@ -47,17 +43,12 @@ describe('expiry timers', () => {
     expect(due).toHaveBeenCalledOnce()
   })
 
-  it('disarm and disarmAll cancel', () => {
+  it('cancel cancels, and Infinity never fires', () => {
     vi.useFakeTimers()
     const due = vi.fn()
-    const timers = new ExpiryTimers(due)
-    timers.arm('a', Date.now() + 10)
-    timers.arm('b', Date.now() + 10)
-    timers.arm('c', Date.now() + 10)
-    timers.disarm('a')
-    timers.arm('b', Infinity)
-    timers.disarmAll()
-    vi.advanceTimersByTime(100)
+    at(Date.now() + 10, due)()
+    at(Infinity, due)
+    vi.advanceTimersByTime(MAX_TIMER_DELAY * 2)
     expect(due).not.toHaveBeenCalled()
   })
 })
