@@ -17,5 +17,5 @@ export default tseslint.config(
       '@typescript-eslint/no-non-null-assertion': 'off',
     },
   },
-  { files: ['test/**', 'e2e/**', 'bench/**'], rules: { 'no-console': 'off' } },
+  { files: ['test/**', 'e2e/**', 'bench/**', '.ci/**'], rules: { 'no-console': 'off' } },
 )
