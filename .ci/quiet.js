@@ -7,7 +7,7 @@ const started = Date.now()
 const result = spawnSync(command, args, { encoding: 'utf8', shell: process.platform === 'win32', env: { ...process.env, NO_COLOR: '1' } })
 if (result.status === 0) {
   // A test runner's count line, when it has one, says what passed.
-  const plain = (result.stdout ?? '').replace(/\x1b\[[0-9;]*m/g, '')
+  const plain = (result.stdout ?? '').replace(new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, 'g'), '') // colours off
   const count = /^\s*Tests\s+(.*passed.*)$/m.exec(plain)?.[1].trim()
   console.log(`✔ ${label}${count ? `: ${count}` : ''} (${((Date.now() - started) / 1000).toFixed(1)} s)`)
 } else {
