@@ -16,9 +16,9 @@ export const named = (title) => `[${engine.name}] ${title}`
  * browser.sessionhistory.max_total_viewers, WebKit's enable-page-cache).
  */
 export function setup({ bfcache = true, api } = {}) {
-  const env = {}
+  const env = { notFound: [] }
   before(async () => {
-    env.server = await startServer({ api })
+    env.server = await startServer({ api, notFound: (path) => env.notFound.push(path) })
     env.browser = await engine.launch({ bfcache })
   })
   after(async () => {

@@ -12,9 +12,10 @@ const types = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; ch
 
 /**
  * Starts the server on 127.0.0.1 (port 0: any free port). `isolated` adds COOP/COEP so
- * performance.now() is precise; `api(request, response)` may answer a request first.
+ * performance.now() is precise; `api(request, response)` may answer a request first;
+ * `notFound(path)` hears every 404.
  */
-export async function startServer({ port = 0, isolated = false, api } = {}) {
+export async function startServer({ port = 0, isolated = false, api, notFound } = {}) {
   const server = createServer(async (request, response) => {
     // An optional backend for the tests (e2e/backend.js): it answers first when it knows the route.
     if (api && (await api(request, response))) return
@@ -22,6 +23,7 @@ export async function startServer({ port = 0, isolated = false, api } = {}) {
     if (path === '/') path = '/demo/'
     if (path.endsWith('/')) path += 'index.html'
     if (!allowed.some((prefix) => path.startsWith(prefix))) {
+      notFound?.(path)
       response.writeHead(404).end('not found')
       return
     }
@@ -34,10 +36,14 @@ export async function startServer({ port = 0, isolated = false, api } = {}) {
       if (isolated) Object.assign(headers, { 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp' })
       response.writeHead(200, headers).end(body)
     } catch {
+      notFound?.(path)
       response.writeHead(404).end('not found')
     }
   })
-  await new Promise((resolve) => server.listen(port, '127.0.0.1', resolve))
+  await new Promise((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(port, '127.0.0.1', resolve)
+  })
   const actual = server.address().port
   return {
     port: actual,
@@ -50,7 +56,17 @@ export async function startServer({ port = 0, isolated = false, api } = {}) {
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const port = Number(process.env.PORT ?? 5173)
-  const { origin } = await startServer({ port })
-  console.log(`tab-keystore demo: ${origin}/demo/  (Ctrl+C to stop)`)
+  // `npm run demo`: PORT, or 5173, or any free port when that one is taken.
+  const { createBackend } = await import('./backend.js')
+  const { api } = createBackend()
+  const wanted = Number(process.env.PORT ?? 5173)
+  let server
+  try {
+    server = await startServer({ port: wanted, api })
+  } catch (error) {
+    if (error.code !== 'EADDRINUSE') throw error
+    server = await startServer({ api })
+    console.log(`port ${wanted} is taken; using ${server.port} instead (set PORT to choose)`)
+  }
+  console.log(`tab-keystore demo: ${server.origin}/demo/  (Ctrl+C to stop)`)
 }
