@@ -171,7 +171,6 @@ export function linkTab(storeName: string, host: TabHost): TabLink | undefined {
   sweep(local, storeName)
   const fromSlot = share ? take(local, slot) : null
   const found = fromSlot?.slice(fromSlot.indexOf(':') + 1) ?? sealed
-  if (fromSlot !== null && sealed !== null) remove(storage, key)
 
   let restored: Uint8Array | undefined
   if (found === '' || found === QUOTA) host.report(found ? 'quota' : 'left-origin')
