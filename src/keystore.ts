@@ -210,6 +210,8 @@ export class SessionKeystore<S extends Schema<S> = Record<string, Value>> {
 
   /** Applies options (again, when `new` was called for a store already open). */
   #configure(options: SessionKeystoreOptions): void {
+    // Activity is counted from now on when a later `new` turns idleTimeout on.
+    if (options.idleTimeout && !this.#options.idleTimeout) this.#lastActive = Date.now()
     this.#options = options
     this.#armIdle()
     const connect = options.tabs as unknown as TabsConnect | undefined
@@ -237,15 +239,16 @@ export class SessionKeystore<S extends Schema<S> = Record<string, Value>> {
     if (typeof name !== 'string') invalid('name', 'a string', name)
     if (typeof value === 'string') assertWellFormed(value, 'value')
     else if (!isBytes(value)) invalid('value', 'a string or a Uint8Array', value)
-    if (padLength(value.length + name.length + 64) > MAX_SEALED) {
+    if (value.length > 8e6 && padLength(value.length + name.length + 64) > MAX_SEALED) {
       invalid('value', 'small enough to survive a reload (about 9.7 MB at most in any browser)', value, true)
     }
     const until = toExpiry(expiresAt)
     // A name already in the store was checked when it came in.
     if (!this.#entries.has(name)) assertWellFormed(name, 'name')
-    const old = this.#lookup(name)
-    this.#touch()
-    if (until <= Date.now()) {
+    const now = Date.now()
+    const old = this.#lookup(name, now)
+    this.#touch(now)
+    if (until <= now) {
       if (old) this.#remove(name, old)
       this.#emitKey('expired', name)
     } else if (old && sameValue(old.value, value)) {
@@ -269,9 +272,10 @@ export class SessionKeystore<S extends Schema<S> = Record<string, Value>> {
    */
   get<K extends KeyName<S>>(name: K, now?: number): Stored<ValueOf<S, K>> | null {
     if (now !== undefined && typeof now !== 'number') invalid('now', 'epoch milliseconds', now)
-    const entry = this.#lookup(name, now)
+    const clock = Date.now()
+    const entry = this.#lookup(name, clock, now)
     if (!entry) return null
-    this.#touch()
+    this.#touch(clock)
     if (this.#options.onAccess || this.#events.has('read')) this.#emitKey('read', name)
     return copy(entry.value) as Stored<ValueOf<S, K>>
   }
@@ -480,10 +484,10 @@ export class SessionKeystore<S extends Schema<S> = Record<string, Value>> {
    * Clears the store once `idleTimeout` has passed since the last get or set. Called on
    * every access, when the page is seen again and by a timer (which may have slept).
    */
-  #checkIdle(): void {
+  #checkIdle(now = Date.now()): void {
     const timeout = this.#options.idleTimeout
-    if (timeout && Date.now() - this.#lastActive >= timeout) {
-      this.#lastActive = Date.now()
+    if (timeout && now - this.#lastActive >= timeout) {
+      this.#lastActive = now
       if (this.#entries.size) this.#clearEntries('idle')
     }
   }
@@ -534,9 +538,9 @@ export class SessionKeystore<S extends Schema<S> = Record<string, Value>> {
     }
   }
 
-  #assertAlive(): void {
+  #assertAlive(now?: number): void {
     if (this.#destroyed) throw new KeystoreError('destroyed', `SessionKeystore "${this.name}" was destroyed; create a new one`)
-    this.#checkIdle()
+    if (this.#options.idleTimeout) this.#checkIdle(now)
   }
 
   /** Validates `options` of clear/delete; true when the caller asks for every tab. */
@@ -550,14 +554,17 @@ export class SessionKeystore<S extends Schema<S> = Record<string, Value>> {
     return everywhere
   }
 
-  /** The live entry of `name`, expiring it first if its time has come (timers can be late). */
-  #lookup(name: unknown, now = Date.now()): Entry | undefined {
-    this.#assertAlive()
+  /**
+   * The live entry of `name`, expiring it first if its time has come (timers can be late).
+   * `asOf` is the clock a caller gave (session-keystore's get(name, now)): past it, the
+   * entry is not returned, but expires for real only at its time.
+   */
+  #lookup(name: unknown, now = Date.now(), asOf = now): Entry | undefined {
+    this.#assertAlive(now)
     if (typeof name !== 'string') invalid('name', 'a string', name)
     const entry = this.#entries.get(name)
-    if (entry && entry.expiresAt <= now) {
-      // Expired against the clock given, not only the real one: session-keystore's get(name, now).
-      if (entry.expiresAt <= Date.now()) this.#expire(name)
+    if (entry && entry.expiresAt <= asOf) {
+      if (entry.expiresAt <= now) this.#expire(name)
       return undefined
     }
     return entry
@@ -566,7 +573,8 @@ export class SessionKeystore<S extends Schema<S> = Record<string, Value>> {
   #put(name: string, entry: Entry): void {
     this.#entries.set(name, entry)
     this.#timers.get(name)?.()
-    this.#timers.set(name, at(entry.expiresAt, () => this.#expire(name)))
+    if (entry.expiresAt === Infinity) this.#timers.delete(name)
+    else this.#timers.set(name, at(entry.expiresAt, () => this.#expire(name)))
   }
 
   #remove(name: string, entry: Entry): void {
@@ -604,12 +612,13 @@ export class SessionKeystore<S extends Schema<S> = Record<string, Value>> {
     this.#events.emit('cleared', { reason, count: entries.length })
   }
 
-  #touch(): void {
-    this.#lastActive = Date.now()
+  /** Activity, counted only with an idleTimeout (a store without one is always "active now"). */
+  #touch(now: number): void {
+    if (this.#options.idleTimeout) this.#lastActive = now
   }
 
   #meta(): StateMeta {
-    return { epoch: this.#epoch, lastActive: this.#lastActive }
+    return { epoch: this.#epoch, lastActive: this.#options.idleTimeout ? this.#lastActive : Date.now() }
   }
 
   /**
