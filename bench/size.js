@@ -19,7 +19,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..')
  * above today's size, so that growth fails CI. The AEAD alone (chacha20poly1305 from
  * @noble/ciphers, bundled the same way) weighs 4.84 kB. Opt-in entries are reported.
  */
-export const BUDGET = 11_100
+export const BUDGET = 11_200
 export const TARGET = 9_400
 
 async function gzippedSize(contents, external = []) {
