@@ -81,3 +81,21 @@ test(named('4d. and forward again: B, restored from the cache, takes what A chan
   await page.waitFor(() => window.store.get('k') === 'v3', [], { timeout: 3000, message: 'B to take the latest state' })
   await context.close()
 })
+
+test(named('4e. Back after using the keys on the later page: the restored page does not count the time it sat in the cache as idle'), async () => {
+  const context = await env.browser.newContext()
+  const page = await open(context, pageUrl(env.server.origin, '?idle=2500'))
+  await page.eval(() => window.store.set('k', 'in use'))
+  await page.navigate(pageUrl(env.server.origin, '?idle=2500&page=b'))
+  for (let i = 0; i < 3; i++) {
+    await page.sleep(1000)
+    assert.equal(await page.eval(() => window.store.get('k')), 'in use', 'used on the later page')
+  }
+  // A's own last use is now 3 s old, past its 2.5 s idle time; the tab's is fresh.
+  await page.back()
+  await restoredFromCache(page)
+  await page.sleep(500)
+  assert.deepEqual(await eventsOf(page, 'cleared'), [])
+  assert.equal(await value(page), 'in use')
+  await context.close()
+})

@@ -123,6 +123,7 @@ export function encodeEntries(entries: ReadonlyMap<string, Entry>, now: number, 
     const result = (utf8 ??= new TextEncoder()).encodeInto(text, buffer.subarray(4, 4 + text.length * perUnit))
     written = result.written
     if (result.read === text.length) break
+    buffer.fill(0) // the part of the text that fitted is secret too
   }
   new DataView(buffer.buffer).setUint32(0, written)
   let at = 4 + written

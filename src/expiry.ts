@@ -39,7 +39,7 @@ export function toExpiry(expiresAt: unknown): number {
 export function at(time: number, fn: () => void): () => void {
   let timer: Timer | undefined
   const arm = (): void => {
-    if (time === Infinity) return
+    if (!(time < Infinity)) return // never, NaN included
     timer = setTimeout(() => (Date.now() >= time ? fn() : arm()), Math.min(Math.max(time - Date.now(), 0), MAX_TIMER_DELAY))
     // Node: a pending expiry must not keep the process alive. Browsers return a number.
     ;(timer as { unref?: () => void }).unref?.()

@@ -103,7 +103,7 @@ const live = /* @__PURE__ */ new Map<string, SessionKeystore<never>>()
  * closes. Outside a browser window (Node, SSR, Web Workers) it is a memory-only store.
  *
  * `new SessionKeystore({ name })` where a store of that name is already open in the page
- * returns that store, with the options given applied to it: hot reload and React
+ * returns that store, with the options given replacing its own (those left out keep theirs): hot reload and React
  * StrictMode create stores twice, and two stores of one name would overwrite each other's
  * sealed state.
  *
@@ -131,6 +131,8 @@ export class SessionKeystore<S extends Schema<S> = Record<string, Value>> {
   #version = 0
   #pending = false
   #notifying = false
+  /** In the back/forward cache, or coming back from it: idle time is judged once the return is handled. */
+  #frozen = false
   #destroyed = false
   /** The logout-everywhere epoch the keys belong to (see TabLink.epoch). */
   #epoch = ''
@@ -167,9 +169,9 @@ export class SessionKeystore<S extends Schema<S> = Record<string, Value>> {
       adopt: (plain) => this.#adopt(plain),
       stale: () => {
         report('stale')
-        this.#clearEntries('other-page')
+        if (this.#entries.size) this.#clearEntries('other-page')
       },
-      clearedElsewhere: () => this.#clearEntries('other-page'),
+      clearedElsewhere: () => this.#entries.size && this.#clearEntries('other-page'),
       returned: () => {
         // A logout everywhere while this page sat in the back/forward cache.
         const epoch = this.#tab!.epoch()
@@ -177,6 +179,10 @@ export class SessionKeystore<S extends Schema<S> = Record<string, Value>> {
           this.#epoch = epoch
           if (this.#entries.size) this.#clearEntries('other-tab')
         }
+      },
+      frozen: (frozen) => {
+        this.#frozen = frozen
+        this.#checkIdle()
       },
       report,
       persisted: (count) => this.#events.emit('persisted', { count }),
@@ -208,19 +214,21 @@ export class SessionKeystore<S extends Schema<S> = Record<string, Value>> {
     }
   }
 
-  /** Applies options (again, when `new` was called for a store already open). */
-  #configure(options: SessionKeystoreOptions): void {
+  /**
+   * Applies options: at construction, and again when `new` is called for a store already
+   * open, where the options given replace the store's and those left out keep theirs (a
+   * `new SessionKeystore({ name })` that only wants the store must not turn its
+   * idleTimeout or tabs off).
+   */
+  #configure(given: SessionKeystoreOptions): void {
+    const options = { ...this.#options }
+    for (const [option, value] of Object.entries(given)) if (value !== undefined) options[option as 'name'] = value
     // Activity is counted from now on when a later `new` turns idleTimeout on.
     if (options.idleTimeout && !this.#options.idleTimeout) this.#lastActive = Date.now()
     this.#options = options
     this.#armIdle()
     const connect = options.tabs as unknown as TabsConnect | undefined
-    if (!connect) {
-      this.#tabs?.close()
-      this.#tabs = undefined
-    } else if (!this.#tabs) {
-      this.#tabs = connect(this.#internals())
-    }
+    if (connect && !this.#tabs) this.#tabs = connect(this.#internals())
   }
 
   /**
@@ -461,6 +469,8 @@ export class SessionKeystore<S extends Schema<S> = Record<string, Value>> {
   destroy(): void {
     if (this.#destroyed) return
     this.#destroyed = true
+    // For good: pages of this tab in the back/forward cache drop their keys too.
+    this.#tab?.cleared()
     this.#wipeAll()
     this.#events.clear()
     this.#subscribers.clear()
@@ -484,7 +494,7 @@ export class SessionKeystore<S extends Schema<S> = Record<string, Value>> {
    */
   #checkIdle(now = Date.now()): void {
     const timeout = this.#options.idleTimeout
-    if (timeout && now - this.#lastActive >= timeout) {
+    if (timeout && !this.#frozen && now - this.#lastActive >= timeout) {
       this.#lastActive = now
       if (this.#entries.size) this.#clearEntries('idle')
     }
@@ -514,7 +524,12 @@ export class SessionKeystore<S extends Schema<S> = Record<string, Value>> {
       },
       receive: (handed, meta) => {
         const { live: keys, expired, dropped } = this.#screen(
-          handed.map(([key, value, expiresAt]): [string, Entry] => [key, { value: copy(value), expiresAt }]),
+          handed.map(([key, value, expiresAt]): [string, Entry] => {
+            // Our own copy, exactly the bytes; the clone that came over the channel is wiped.
+            const own = copy(value)
+            wipe(value)
+            return [key, { value: own, expiresAt }]
+          }),
           meta,
         )
         if (dropped) this.#events.emit('cleared', dropped)
@@ -640,7 +655,8 @@ export class SessionKeystore<S extends Schema<S> = Record<string, Value>> {
       } else live.push(item)
     }
     if (reason) return { live, expired, dropped: { reason, count: entries.length } }
-    this.#lastActive = meta.lastActive
+    // Never later than now: a last activity in the future would switch idleTimeout off.
+    this.#lastActive = Math.min(meta.lastActive, now)
     return { live, expired }
   }
 
@@ -700,6 +716,8 @@ export class SessionKeystore<S extends Schema<S> = Record<string, Value>> {
   /** Something changed: a new version now, subscribers once in a microtask (never mid-render). */
   #changed(): void {
     this.#version++
+    // A state sealed by persist() must not outlive a change.
+    this.#tab?.changed()
     if (this.#notifying || !this.#subscribers.size) return
     this.#notifying = true
     queueMicrotask(() => {
@@ -709,11 +727,7 @@ export class SessionKeystore<S extends Schema<S> = Record<string, Value>> {
   }
 
   #emitKey(event: KeyEventName, name: string): void {
-    if (event !== 'read') {
-      this.#changed()
-      // A state sealed by persist() must not outlive a change.
-      this.#tab?.changed()
-    }
+    if (event !== 'read') this.#changed()
     if (event === 'expired') {
       if (this.#options.onExpired) this.#events.call(event, this.#options.onExpired, name)
     } else {

@@ -13,8 +13,14 @@ export interface TabHost {
   stale(): void
   /** A later page of this tab called `clear()` while this one sat in the back/forward cache. */
   clearedElsewhere(): void
-  /** Back from the back/forward cache, before any state is taken: check logouts and idle time. */
+  /** Back from the back/forward cache, before any state is taken: check for a logout everywhere. */
   returned(): void
+  /**
+   * Entering the back/forward cache (true), and back from it with the later page's state
+   * taken (false). Meanwhile this page's own last activity says nothing: the user may
+   * have used the keys on the later page (`visibilitychange` fires before `pageshow`).
+   */
+  frozen(frozen: boolean): void
   report(reason: ErrorReason, error?: unknown): void
   persisted(count: number): void
 }
@@ -194,6 +200,8 @@ export function linkTab(storeName: string, host: TabHost): TabLink | undefined {
   let detached = false
   let leaving: Leaving | undefined
   let returnedAt = -Infinity
+  /** Sealed at `pageswap` for a traversal, and unchanged since. */
+  let sealedAtSwap = false
 
   /** Seals the state: into the tab's slot for a history traversal, into sessionStorage otherwise. */
   const sealState = (traverse: boolean): void => {
@@ -221,6 +229,7 @@ export function linkTab(storeName: string, host: TabHost): TabLink | undefined {
       host.report(quota ? 'quota' : 'storage-unavailable', error)
       if (quota) {
         remove(storage, key)
+        written = QUOTA // ours, if this page comes back
         try {
           storage.setItem(key, QUOTA)
         } catch {
@@ -240,42 +249,61 @@ export function linkTab(storeName: string, host: TabHost): TabLink | undefined {
     sealState(false)
   }
 
-  // A later page of this tab left its state (see the facts above): take it, or if it cannot
-  // be opened, drop ours rather than seal it over the newer one.
+  // A later page of this tab left its state (see the facts above): take it. If it cannot be
+  // opened, or the later page only left a marker (it went to another origin, or its state
+  // was too large), ours is outdated: drop it rather than seal it over the newer one.
   const takeNewer = (): void => {
     const inSlot = take(local, slot)
     const inSession = take(storage, key)
     const text = inSlot?.slice(inSlot.indexOf(':') + 1) ?? inSession
-    if (!text || text === written) return
+    if (text === null || text === written) return
     const opened = open(text, s1, storeName, allowed)
     if (typeof opened === 'string') host.stale()
     else host.adopt(opened)
   }
 
+  // Going back, Chromium fires the departing page's `pageswap` before the restored page's
+  // `pageshow`, and its `pagehide` after: a traversal is sealed at `pageswap`, so that the
+  // restored page finds the newer state (and its last activity) as it is shown, as in the
+  // other engines. `pagehide` seals again only if something changed in between.
   const onPageSwap = (event: Event): void => {
     const activation = (event as PageSwapLike).activation
     leaving = { crossOrigin: !activation, traverse: activation?.navigationType === 'traverse' }
+    if (leaving.traverse) {
+      sealState(true)
+      sealedAtSwap = true
+    }
   }
+  // Firefox has no `pageswap`. Its `navigate` event is trusted for traversals only: a
+  // link's navigation may never happen (a download), and browser-UI navigations fire none.
   const onNavigate = ({ destination, navigationType }: { destination: { url: string; sameDocument: boolean }; navigationType: string }): void => {
-    if (destination.sameDocument) return
-    leaving = { crossOrigin: new URL(destination.url).origin !== location.origin, traverse: navigationType === 'traverse' }
+    if (destination.sameDocument || navigationType !== 'traverse') return
+    leaving = { crossOrigin: new URL(destination.url).origin !== location.origin, traverse: true }
   }
 
-  const onPageHide = (): void => {
+  const onPageHide = (event: PageTransitionEvent): void => {
+    if (event.persisted) host.frozen(true)
     const where = leaving
+    const unchanged = sealedAtSwap
     leaving = undefined
+    sealedAtSwap = false
     if (where?.crossOrigin) {
       // Only memory keeps the keys now (the back/forward cache); nothing sealed waits at
-      // rest. An empty marker tells a fresh load on the way back that keys were left.
-      try {
-        if (host.size()) storage.setItem(key, '')
-        else storage.removeItem(key)
-      } catch {
-        // the marker is only a courtesy
+      // rest. An empty marker in the tab's slot tells a fresh load on the way back that
+      // keys were left, and a page of this tab restored later that its copy is outdated.
+      written = ''
+      if (!host.size()) remove(storage, key)
+      else {
+        try {
+          if (local) local.setItem(slot, `${Date.now()}:`)
+          else storage.setItem(key, '')
+        } catch {
+          // the marker is only a courtesy
+        }
       }
       return
     }
-    sealState(where?.traverse ?? false)
+    if (!unchanged) sealState(where?.traverse ?? false)
   }
 
   const onPageShow = (event: PageTransitionEvent): void => {
@@ -288,9 +316,10 @@ export function linkTab(storeName: string, host: TabHost): TabLink | undefined {
       seenClear = cleared
       host.clearedElsewhere()
     }
-    written = undefined
+    // `written` stays: Firefox shows this page its own seal from when it left, not a newer one.
     returnedAt = Date.now()
     takeNewer()
+    host.frozen(false)
   }
   const onStorage = (event: StorageEvent): void => {
     // Only right after a return: the departing page's state arrives after our pageshow in
@@ -308,6 +337,10 @@ export function linkTab(storeName: string, host: TabHost): TabLink | undefined {
     restored,
     persist,
     changed(): void {
+      // A change here after a return ends the wait for a later page's state, and makes a
+      // seal taken at pageswap outdated.
+      returnedAt = -Infinity
+      sealedAtSwap = false
       if (!persistent || scheduled) return
       scheduled = true
       queueMicrotask(() => {

@@ -502,3 +502,26 @@ describe('errors apps can handle by code', () => {
     expect(store.size).toBe(2)
   })
 })
+
+describe('review: a second `new` of an open name', () => {
+  it('keeps the options it leaves out (idleTimeout, tabs), takes those it gives', () => {
+    vi.useFakeTimers()
+    const first = makeStore({ name: 'merge', idleTimeout: 60_000 })
+    first.set('k', 'v')
+    const handle = new SessionKeystore({ name: 'merge' }) // only wants the store
+    expect(handle).toBe(first)
+    vi.advanceTimersByTime(61_000)
+    expect(first.has('k')).toBe(false) // the idle timeout still applies
+    vi.useRealTimers()
+  })
+
+  it('a handoff whose last activity is not a finite time is ignored; one in the future counts as now', async () => {
+    let internals: StoreInternals | undefined
+    const connect: TabsConnect = (store) => void (internals = store)
+    const store = makeStore({ name: 'future', idleTimeout: 60_000, tabs: connect as unknown as TabsPlugin })
+    internals!.receive([['k', 'v', Infinity]], { epoch: internals!.meta().epoch, lastActive: 1e15 })
+    const now = Date.now()
+    vi.spyOn(Date, 'now').mockReturnValue(now + 61_000)
+    expect(store.has('k')).toBe(false) // a far-future last activity did not switch the timeout off
+  })
+})

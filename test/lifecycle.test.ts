@@ -326,31 +326,55 @@ describe('back/forward cache', () => {
   })
 
   it('its own seal from when it left is not taken for a newer one (Firefox shows it the storage as it left it)', async () => {
-    const { store, errors } = await open()
+    const { store, errors, events } = await open()
     store.set('k', 'v1')
     window.dispatchEvent(Object.assign(new Event('pagehide'), { persisted: true }))
     expect(sessionStorage.getItem('tab-keystore:app')).not.toBeNull()
+    events.length = 0
     pageshow(true)
     expect(store.get('k')).toBe('v1')
     expect(sessionStorage.getItem('tab-keystore:app')).toBeNull()
-    expect(errors).toEqual([])
+    expect([errors, events]).toEqual([[], []]) // no restored event: nothing newer was there
   })
 
-  it('a traversal (pageswap) seals into the tab slot in localStorage, even an empty store; another origin gets nothing', async () => {
+  it('a traversal seals at pageswap into the tab slot in localStorage, even an empty store; another origin gets only a marker', async () => {
     const { store } = await open()
     const { slot } = await laterState([])
     pageswap({ navigationType: 'traverse' })
-    window.dispatchEvent(Object.assign(new Event('pagehide'), { persisted: true }))
-    expect(localStorage.getItem(slot)).toMatch(/^\d+:/)
-    expect(sessionStorage.getItem('tab-keystore:app')).toBeNull()
+    // Sealed already at pageswap: Chromium shows the restored page before this one's pagehide.
+    expect(localStorage.getItem(slot)).toMatch(/^\d+:./)
     localStorage.removeItem(slot)
+    window.dispatchEvent(Object.assign(new Event('pagehide'), { persisted: true }))
+    expect(localStorage.getItem(slot)).toBeNull() // nothing changed since: not sealed again
+    expect(sessionStorage.getItem('tab-keystore:app')).toBeNull()
     pageshow(true)
     store.set('k', 'v')
     pageswap(null) // leaving for another origin
     window.dispatchEvent(Object.assign(new Event('pagehide'), { persisted: true }))
-    expect([localStorage.getItem(slot), sessionStorage.getItem('tab-keystore:app')]).toEqual([null, ''])  // only the empty marker
+    expect(localStorage.getItem(slot)).toMatch(/^\d+:$/) // only the empty marker
+    expect(sessionStorage.getItem('tab-keystore:app')).toBeNull()
     pageshow(true)
-    expect(store.get('k')).toBe('v') // the keys crossed the trip in memory
+    expect(store.get('k')).toBe('v') // the keys crossed the trip in memory; its own marker is not a newer state
+  })
+
+  it('a traversal that changes the store after pageswap seals again in pagehide', async () => {
+    const { store } = await open()
+    const { slot } = await laterState([])
+    store.set('k', 'before')
+    pageswap({ navigationType: 'traverse' })
+    const atSwap = localStorage.getItem(slot)
+    store.set('k', 'after') // e.g. an app's own pagehide handler
+    window.dispatchEvent(Object.assign(new Event('pagehide'), { persisted: true }))
+    expect(localStorage.getItem(slot)).not.toBe(atSwap)
+  })
+
+  it('a later page that left for another origin with keys makes a page restored after it drop its outdated copy', async () => {
+    const { store, errors } = await open()
+    store.set('k', 'v1 (outdated: the later page changed it, then left for another site)')
+    const { slot } = await laterState([])
+    localStorage.setItem(slot, `${Date.now()}:`) // the later page's marker
+    pageshow(true)
+    expect([store.size, errors.map((e) => e.reason)]).toEqual([0, ['stale']])
   })
 
   it('keys cleared by a later page of the tab do not come back (marker in localStorage, keyed by the tab)', async () => {
@@ -533,21 +557,29 @@ describe('leaving for another origin', () => {
     first.store.set('k', 'v')
     window.dispatchEvent(Object.assign(new Event('pageswap'), { activation: null }))
     leavePage()
-    expect(sessionStorage.getItem('tab-keystore:app')).toBe('')
+    expect(sessionStorage.getItem('tab-keystore:app')).toBeNull()
     const second = await open()
     expect([second.store.size, second.errors.map((e) => e.reason)]).toEqual([0, ['left-origin']])
-    expect(sessionStorage.length).toBe(0)
+    expect([sessionStorage.length, Object.keys(localStorage).filter((k) => k.startsWith('tab-keystore/back/'))]).toEqual([0, []])
   })
 
-  it('Firefox has no pageswap: the Navigation API navigate event says where the page goes', async () => {
+  it('Firefox has no pageswap: its navigate event is trusted for traversals only (a link may never navigate)', async () => {
     const listeners: ((event: unknown) => void)[] = []
     vi.stubGlobal('navigation', { currentEntry: { key: 'a' }, activation: { from: null }, entries: () => [{ key: 'a' }], addEventListener: (_: string, l: (event: unknown) => void) => listeners.push(l), removeEventListener() {} })
     const first = await open()
     first.store.set('k', 'v')
-    for (const l of listeners) l({ destination: { url: 'https://elsewhere.example/', sameDocument: false }, navigationType: 'push' })
-    leavePage()
+    const navigate = (url: string, navigationType: string): void => {
+      for (const l of listeners) l({ destination: { url, sameDocument: false }, navigationType })
+    }
+    // A download link to another origin: the page stays, and a reload later must still seal.
+    navigate('https://elsewhere.example/file.zip', 'push')
+    window.dispatchEvent(new Event('pagehide'))
+    expect(sessionStorage.getItem('tab-keystore:app')?.length).toBeGreaterThan(100)
+    navigate('https://elsewhere.example/', 'traverse') // Back to another site
+    window.dispatchEvent(new Event('pagehide'))
+    expect(Object.values({ ...localStorage }).some((v) => /^\d+:$/.test(v))).toBe(true)
+    leavePage({ dispatch: false })
     vi.unstubAllGlobals()
-    expect(sessionStorage.getItem('tab-keystore:app')).toBe('')
   })
 })
 
@@ -577,5 +609,76 @@ describe('a store too large for storage', () => {
     const second = await open()
     expect([second.store.size, second.errors.map((e) => e.reason)]).toEqual([0, ['quota']])
     expect(sessionStorage.length).toBe(0)
+  })
+})
+
+describe('review findings, second round', () => {
+  const pageshow = (): boolean => window.dispatchEvent(Object.assign(new Event('pageshow'), { persisted: true }))
+
+  it('destroy() is for good also for pages of the tab in the back/forward cache', async () => {
+    const { store } = await open()
+    const { tabId, readShare } = await import('../src/seal')
+    const marker = `tab-keystore/cleared/${tabId(readShare('app')!)}/app`
+    const before = localStorage.getItem(marker)
+    store.destroy()
+    expect(localStorage.getItem(marker)).not.toBe(before)
+  })
+
+  it('after persist(), setting the same value with another expiry re-seals too', async () => {
+    const first = await open()
+    const far = Date.now() + 3_600_000
+    first.store.set('k', 'v', far)
+    first.store.persist()
+    first.store.set('k', 'v', far - 1_000_000) // same value, shorter expiry
+    await Promise.resolve()
+    leavePage({ dispatch: false }) // a crash
+    const second = await open()
+    expect(second.store.expiresAt('k')?.getTime()).toBe(far - 1_000_000)
+  })
+
+  it("a clear() right after a return is not undone by the later page's state arriving after it", async () => {
+    const { store } = await open()
+    store.set('k', 'v1')
+    pageshow()
+    store.clear()
+    const { seal, readShare } = await import('../src/seal')
+    const { tabId } = await import('../src/seal')
+    const s1 = readShare('app')!
+    const late = seal(encodeEntries(new Map([['k', { value: 'v2', expiresAt: Infinity }]]), Date.now(), { epoch: '', lastActive: Date.now() }).bytes, s1, 'app', '')
+    const slot = `tab-keystore/back/${tabId(s1)}/app`
+    localStorage.setItem(slot, `${Date.now()}:${late}`)
+    window.dispatchEvent(Object.assign(new Event('storage'), { key: slot, newValue: 'x' }))
+    expect(store.keys()).toEqual([])
+  })
+
+  it('one cleared event per logout, none for an empty store', async () => {
+    const { store } = await open()
+    store.set('k', 'v')
+    const cleared: string[] = []
+    store.on('cleared', ({ reason, count }) => cleared.push(`${reason}:${count}`))
+    const { tabId, readShare } = await import('../src/seal')
+    // A later page of the tab logged out everywhere: both markers changed.
+    localStorage.setItem('tab-keystore/logout/app', 'logged-out')
+    localStorage.setItem(`tab-keystore/cleared/${tabId(readShare('app')!)}/app`, 'cleared')
+    pageshow()
+    expect(cleared).toEqual(['other-tab:1'])
+  })
+})
+
+describe('idle time across the back/forward cache', () => {
+  it('a page idle through its time in the cache clears on its return, once nothing newer came back', async () => {
+    const { SessionKeystore } = await newPage()
+    const store = new SessionKeystore({ name: 'app', idleTimeout: 60_000 })
+    stores.push(store)
+    store.set('k', 'v')
+    const cleared: string[] = []
+    store.on('cleared', ({ reason }) => cleared.push(reason))
+    window.dispatchEvent(Object.assign(new Event('pagehide'), { persisted: true }))
+    const now = Date.now()
+    vi.spyOn(Date, 'now').mockReturnValue(now + 61_000)
+    document.dispatchEvent(new Event('visibilitychange')) // fires before pageshow: no verdict yet
+    expect(cleared).toEqual([])
+    window.dispatchEvent(Object.assign(new Event('pageshow'), { persisted: true }))
+    expect([cleared, store.size]).toEqual([['idle'], 0])
   })
 })

@@ -305,3 +305,25 @@ describe('keys and errors as apps meet them', () => {
     expect(await codeOf(store.get('k'))).toBe('closed')
   })
 })
+
+describe('review: races and failures while opening or closing', () => {
+  it('a set() still running when close() is called writes nothing, under no key (it used to seal under zeros)', async () => {
+    const memory = memoryAdapter()
+    const { store } = await openStore({ key: serverKey(), storage: memory.adapter })
+    const before = new Set(memory.map.keys())
+    const pending = store.set('masterKey', 'TOP-SECRET')
+    store.close()
+    await expect(pending).rejects.toMatchObject({ code: 'closed' })
+    expect([...memory.map.keys()].filter((k) => !before.has(k))).toEqual([])
+  })
+
+  it('open() that fails on the storage closes what it built (no cleanup timer left running)', async () => {
+    const memory = memoryAdapter()
+    memory.faults.throwOn.add('get')
+    const intervals = vi.spyOn(globalThis, 'setInterval')
+    const cleared = vi.spyOn(globalThis, 'clearInterval')
+    await expect(PersistentKeystore.open({ namespace: 'n', key: serverKey(), storage: memory.adapter })).rejects.toThrow('get failed')
+    expect(intervals).toHaveBeenCalledTimes(1)
+    expect(cleared).toHaveBeenCalledWith(intervals.mock.results[0]!.value)
+  })
+})

@@ -175,8 +175,12 @@ export class PersistentKeystore<S extends Schema<S> = Record<string, Value>> {
     // HKDF through WebCrypto (open is async anyway); the derived key never leaves memory.
     const raw = new Uint8Array(serverKey)
     if (serverKey !== key) serverKey.fill(0) // our copy decoded from base64
-    const material = await crypto.subtle.importKey('raw', raw, 'HKDF', false, ['deriveBits'])
-    raw.fill(0)
+    let material: CryptoKey
+    try {
+      material = await crypto.subtle.importKey('raw', raw, 'HKDF', false, ['deriveBits'])
+    } finally {
+      raw.fill(0)
+    }
     const derived = new Uint8Array(
       await crypto.subtle.deriveBits(
         { name: 'HKDF', hash: 'SHA-256', salt: utf8(`tab-keystore/persistent/${FORMAT}`), info: utf8(namespace) },
@@ -185,18 +189,23 @@ export class PersistentKeystore<S extends Schema<S> = Record<string, Value>> {
       ),
     )
     const store = new PersistentKeystore<S>(namespace, derived, adapter, defaultTtl, cleanupInterval)
-    // A check entry tells a wrong (or revoked and reissued) key from tampered entries.
-    const checkKey = store.#prefix
-    const check = parseRecord(await adapter.get(checkKey))
-    if (check) {
-      const opened = store.#open(CHECK, check)
-      opened?.fill(0)
-      if (opened === undefined) {
-        store.close()
-        throw new KeystoreError('wrong-key', `PersistentKeystore.open: this key does not open namespace "${namespace}" (wrong or revoked key); nothing was deleted`)
+    try {
+      // A check entry tells a wrong (or revoked and reissued) key from tampered entries.
+      const checkKey = store.#prefix
+      const check = parseRecord(await adapter.get(checkKey))
+      if (check) {
+        const opened = store.#open(CHECK, check)
+        opened?.fill(0)
+        if (opened === undefined) {
+          throw new KeystoreError('wrong-key', `PersistentKeystore.open: this key does not open namespace "${namespace}" (wrong or revoked key); nothing was deleted`)
+        }
+      } else {
+        await adapter.set(checkKey, store.#seal(CHECK, 1, utf8('tab-keystore'), Infinity))
       }
-    } else {
-      await adapter.set(checkKey, store.#seal(CHECK, 1, utf8('tab-keystore'), Infinity))
+    } catch (error) {
+      // Nothing half-open is left behind: no cleanup timer, no key in memory.
+      store.close()
+      throw error
     }
     return store
   }
@@ -267,8 +276,12 @@ export class PersistentKeystore<S extends Schema<S> = Record<string, Value>> {
       this.#emit('expired', name)
       return
     }
-    const sealed = this.#seal(name, isText ? 0 : 1, bytes, until)
-    if (isText) bytes.fill(0)
+    let sealed: string
+    try {
+      sealed = this.#seal(name, isText ? 0 : 1, bytes, until)
+    } finally {
+      if (isText) bytes.fill(0)
+    }
     const stored = await this.#call(() => this.#storage.set(this.#keyOf(name), sealed))
     if (stored === FAILED) throw new KeystoreError('storage-refused', `set: the storage refused the entry "${name}" (see the error event)`)
     if (old === undefined) this.#emit('created', name)
@@ -448,8 +461,9 @@ export class PersistentKeystore<S extends Schema<S> = Record<string, Value>> {
     return this.#prefix + ENTRY + encodeURIComponent(name)
   }
 
-  /** Seals `kind:u8 length:u32 value`, zero-padded like the session seal. */
+  /** Seals `kind:u8 length:u32 value`, zero-padded like the session seal. Never after close(): the key is zeros then. */
   #seal(name: string, kind: number, value: Uint8Array, expiresAt: number): string {
+    this.#assertOpen()
     const plain = new Uint8Array(padLength(5 + value.length))
     plain[0] = kind
     new DataView(plain.buffer).setUint32(1, value.length)
@@ -460,7 +474,9 @@ export class PersistentKeystore<S extends Schema<S> = Record<string, Value>> {
     return JSON.stringify({ v: FORMAT, e: expiresAt === Infinity ? null : expiresAt, n: toBase64(nonce), c: toBase64(sealed) })
   }
 
+  /** Opens a record, or `undefined` when it does not authenticate. Never after close(), whose key is zeros. */
   #open(name: string, record: SealedRecord): Uint8Array | undefined {
+    this.#assertOpen()
     try {
       return chacha20poly1305(this.#key, record.nonce, associatedData(this.namespace, name, record.expiresAt)).decrypt(record.sealed)
     } catch {

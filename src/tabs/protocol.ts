@@ -131,7 +131,7 @@ export function connectTabs(channel: ChannelLike, host: TabsHost, locks: LocksLi
       } else if (message.type === 'give' && waiting && message.id === waiting.id) {
         const { entries, epoch, lastActive } = message
         if (!Array.isArray(entries) || entries.length > MAX_HANDOFF_ENTRIES || !entries.every(isEntry)) return
-        if (typeof epoch !== 'string' || typeof lastActive !== 'number') return
+        if (typeof epoch !== 'string' || typeof lastActive !== 'number' || !Number.isFinite(lastActive)) return
         clearTimeout(waiting.timer)
         waiting = undefined
         if (host.isEmpty()) host.receive(entries, { epoch, lastActive })
