@@ -66,7 +66,10 @@ test(named('9. a cross-site round trip without the back/forward cache: keys are 
     await page.back()
     assert.equal((await eventsOf(page, 'pageshow')).at(-1)?.persisted, false, 'a fresh load, not the cache')
     assert.deepEqual(await page.eval(() => window.store.keys()), [])
-    assert.deepEqual(await errorsOf(page), ['left-origin'])
+    // Told why: `left-origin` (nothing was sealed), or in Firefox, which seals a link to
+    // another site as any other, `missing-share` (the seal came back, S1 did not).
+    const [reason, ...more] = await errorsOf(page)
+    assert.ok(['left-origin', 'missing-share'].includes(reason) && !more.length, `told: ${reason}`)
     assert.deepEqual(await storageKeys(page), [])
     await context.close()
   } finally {

@@ -276,9 +276,21 @@ export function linkTab(storeName: string, host: TabHost): TabLink | undefined {
   }
   // Firefox has no `pageswap`. Its `navigate` event is trusted for traversals only: a
   // link's navigation may never happen (a download), and browser-UI navigations fire none.
+  // For a link to another origin it leaves the marker at once (pagehide overwrites it with
+  // a seal): with its back/forward cache off, Firefox may cut such a page's pagehide short
+  // (measured: 2 of 5 seals were never written), and the page that comes back should
+  // still learn that keys were left.
   const onNavigate = ({ destination, navigationType }: { destination: { url: string; sameDocument: boolean }; navigationType: string }): void => {
-    if (destination.sameDocument || navigationType !== 'traverse') return
-    leaving = { crossOrigin: new URL(destination.url).origin !== location.origin, traverse: true }
+    if (destination.sameDocument) return
+    const crossOrigin = new URL(destination.url).origin !== location.origin
+    if (navigationType === 'traverse') leaving = { crossOrigin, traverse: true }
+    else if (crossOrigin && host.size()) {
+      try {
+        storage.setItem(key, '')
+      } catch {
+        // the marker is only a courtesy
+      }
+    }
   }
 
   const onPageHide = (event: PageTransitionEvent): void => {
@@ -289,17 +301,15 @@ export function linkTab(storeName: string, host: TabHost): TabLink | undefined {
     sealedAtSwap = false
     if (where?.crossOrigin) {
       // Only memory keeps the keys now (the back/forward cache); nothing sealed waits at
-      // rest. An empty marker in the tab's slot tells a fresh load on the way back that
-      // keys were left, and a page of this tab restored later that its copy is outdated.
+      // rest. An empty marker tells a fresh load on the way back that keys were left (in
+      // sessionStorage: it needs no S1, which Firefox and WebKit clear), and a page of this
+      // tab restored later that its copy is outdated.
       written = ''
-      if (!host.size()) remove(storage, key)
-      else {
-        try {
-          if (local) local.setItem(slot, `${Date.now()}:`)
-          else storage.setItem(key, '')
-        } catch {
-          // the marker is only a courtesy
-        }
+      try {
+        if (host.size()) storage.setItem(key, '')
+        else storage.removeItem(key)
+      } catch {
+        // the marker is only a courtesy
       }
       return
     }
