@@ -163,20 +163,21 @@ export function linkTab(storeName: string, host: TabHost): TabLink | undefined {
   const allowed = (entry: string): boolean =>
     navigation ? entry !== '' && (navigation.activation?.from?.key === entry || navigation.entries().some((e) => e.key === entry)) : entry === ''
 
-  let share = readShare(storeName)
-  let s1: Uint8Array
-  if (share) s1 = share
-  else {
-    s1 = randomBytes(SHARE_LENGTH)
-    writeShare(storeName, s1)
-  }
+  const share = readShare(storeName)
+  const s1 = share || randomBytes(SHARE_LENGTH)
+  if (!share) writeShare(storeName, s1)
   const id = tabId(s1)
   const slot = `tab-keystore/back/${id}/${storeName}`
   const clearedKey = `tab-keystore/cleared/${id}/${storeName}`
+  /** The state in this tab's slot (`<time written>:<sealed>`, the time for `sweep`), removed. */
+  const takeSlot = (): string | null => {
+    const value = take(local, slot)
+    return value === null ? null : value.slice(value.indexOf(':') + 1)
+  }
 
   sweep(local, storeName)
-  const fromSlot = share ? take(local, slot) : null
-  const found = fromSlot?.slice(fromSlot.indexOf(':') + 1) ?? sealed
+  // A fresh S1 names a new tab, whose slot cannot exist.
+  const found = (share && takeSlot()) ?? sealed
 
   let restored: Uint8Array | undefined
   if (found === '' || found === QUOTA) host.report(found ? 'quota' : 'left-origin')
@@ -191,7 +192,6 @@ export function linkTab(storeName: string, host: TabHost): TabLink | undefined {
       else restored = opened
     }
   }
-  share = undefined
 
   let seenClear = get(local, clearedKey)
   let written: string | undefined
@@ -253,9 +253,9 @@ export function linkTab(storeName: string, host: TabHost): TabLink | undefined {
   // opened, or the later page only left a marker (it went to another origin, or its state
   // was too large), ours is outdated: drop it rather than seal it over the newer one.
   const takeNewer = (): void => {
-    const inSlot = take(local, slot)
+    const inSlot = takeSlot()
     const inSession = take(storage, key)
-    const text = inSlot?.slice(inSlot.indexOf(':') + 1) ?? inSession
+    const text = inSlot ?? inSession
     if (text === null || text === written) return
     const opened = open(text, s1, storeName, allowed)
     if (typeof opened === 'string') host.stale()
