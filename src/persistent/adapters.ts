@@ -63,8 +63,8 @@ export function indexedDBAdapter(databaseName = 'tab-keystore'): StorageAdapter 
   }
 }
 
-/** The built-in adapters, made once: drop() and namespaces() reuse the open connection. */
-const builtIn = new Map<string, StorageAdapter>()
+/** The built-in IndexedDB adapter, made once: drop() and namespaces() reuse its open connection. */
+let sharedIndexedDB: StorageAdapter | undefined
 
 export function adapterFor(storage: 'localStorage' | 'indexedDB' | StorageAdapter | undefined): StorageAdapter {
   if (storage === undefined || storage === 'localStorage') {
@@ -73,11 +73,7 @@ export function adapterFor(storage: 'localStorage' | 'indexedDB' | StorageAdapte
     }
     return localStorageAdapter()
   }
-  if (storage === 'indexedDB') {
-    let adapter = builtIn.get(storage)
-    if (!adapter) builtIn.set(storage, (adapter = indexedDBAdapter()))
-    return adapter
-  }
+  if (storage === 'indexedDB') return (sharedIndexedDB ??= indexedDBAdapter())
   if (storage && typeof storage === 'object' && ['get', 'set', 'delete', 'keys'].every((m) => typeof (storage as unknown as Record<string, unknown>)[m] === 'function')) {
     return storage
   }

@@ -103,18 +103,6 @@ const associatedData = (namespace: string, name: string, expiresAt: number): Uin
   utf8(JSON.stringify([`tab-keystore/persistent/${FORMAT}`, namespace, name, expiresAt === Infinity ? null : expiresAt]))
 
 /**
- * A namespace of sealed entries in persistent storage, opened with the server's key.
- * Every method is async (storage may be). Emits the same events as `SessionKeystore`.
- *
- * @example
- * import { PersistentKeystore } from 'tab-keystore/persistent'
- *
- * const { key } = await (await fetch('/api/session-key')).json()  // base64, from your server
- * const vault = await PersistentKeystore.open<{ masterKey: Uint8Array }>({ namespace: `user:${userId}:${sessionId}`, key })
- * await vault.set('masterKey', masterKey)
- * const again = await vault.get('masterKey')   // also in a new tab, or after a browser restart
- */
-/**
  * The events a `PersistentKeystore` emits: those of `SessionKeystore` about single keys,
  * and `error`.
  *
@@ -125,6 +113,19 @@ export type PersistentEvents<N extends string = string> = Pick<KeystoreEvents<N>
 
 const EVENTS = ['created', 'read', 'updated', 'deleted', 'expired', 'error'] as const
 
+/**
+ * A namespace of sealed entries in persistent storage, opened with the server's key.
+ * Every method is async (storage may be). Emits the per-key events of `SessionKeystore`
+ * and `error` (see `PersistentEvents`).
+ *
+ * @example
+ * import { PersistentKeystore } from 'tab-keystore/persistent'
+ *
+ * const { key } = await (await fetch('/api/session-key')).json()  // base64, from your server
+ * const vault = await PersistentKeystore.open<{ masterKey: Uint8Array }>({ namespace: `user:${userId}:${sessionId}`, key })
+ * await vault.set('masterKey', masterKey)
+ * const again = await vault.get('masterKey')   // also in a new tab, or after a browser restart
+ */
 export class PersistentKeystore<S extends Schema<S> = Record<string, Value>> {
   /** The namespace given to `open`. */
   readonly namespace: string
