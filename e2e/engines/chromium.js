@@ -1,13 +1,11 @@
 // Chromium through Playwright, with Debian's binary: Playwright cannot download its own here.
-import { existsSync } from 'node:fs'
 import { chromium } from 'playwright-core'
 import { Page } from './page.js'
+import { findBinary } from './process.js'
 
-const candidates = () =>
-  [process.env.TAB_KEYSTORE_CHROMIUM, '/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'].filter(Boolean)
 
 export const install = 'apt-get install -y chromium (or set TAB_KEYSTORE_CHROMIUM to the binary)'
-export const binary = () => candidates().find((path) => existsSync(path))
+export const binary = () => findBinary([process.env.TAB_KEYSTORE_CHROMIUM, '/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'])
 
 // Without the background-networking flags Chromium keeps trying to reach Google's hosts,
 // which a closed network refuses.

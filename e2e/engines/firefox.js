@@ -3,15 +3,15 @@
 // (fission.webContentIsolationStrategy = 0), which hides real behaviour. A cross-site
 // round trip passed there and failed in a normally configured Firefox.
 import { spawn } from 'node:child_process'
-import { existsSync } from 'node:fs'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import puppeteer from 'puppeteer-core'
 import { Page } from './page.js'
+import { findBinary, stopProcess } from './process.js'
 
 export const install = 'apt-get install -y firefox-esr (or set TAB_KEYSTORE_FIREFOX to the binary)'
-export const binary = () => [process.env.TAB_KEYSTORE_FIREFOX, '/usr/bin/firefox-esr', '/usr/bin/firefox'].filter(Boolean).find((path) => existsSync(path))
+export const binary = () => findBinary([process.env.TAB_KEYSTORE_FIREFOX, '/usr/bin/firefox-esr', '/usr/bin/firefox'])
 
 // Quiet and offline, as a test profile should be; nothing here touches the process model,
 // the back/forward cache or storage.
@@ -64,13 +64,6 @@ function listening({ child, exited }) {
   })
 }
 
-async function stop({ child, exited }) {
-  if (child.exitCode === null) child.kill('SIGTERM')
-  const timer = setTimeout(() => child.kill('SIGKILL'), 5000)
-  await exited
-  clearTimeout(timer)
-}
-
 const wrap = (page) =>
   new Page({
     run: (source) => page.evaluate(source),
@@ -107,7 +100,7 @@ export async function launch({ bfcache = true } = {}) {
     },
     async close() {
       await browser.close().catch(() => undefined)
-      await stop(proc)
+      await stopProcess(proc.child)
       await rm(profile, { recursive: true, force: true })
     },
   }
@@ -124,5 +117,5 @@ export async function launchProfile(dir, url) {
   const proc = start(dir, ['--remote-debugging-port=0', url])
   const endpoint = await listening(proc)
   const browser = await puppeteer.connect({ browserWSEndpoint: `${endpoint}/session`, protocol: 'webDriverBiDi' })
-  return { close: async () => (await browser.close().catch(() => undefined), await stop(proc)) }
+  return { close: async () => (await browser.close().catch(() => undefined), await stopProcess(proc.child)) }
 }

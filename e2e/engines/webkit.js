@@ -4,9 +4,9 @@
 // sessions never share it, and nothing they do reaches the disk. The disk test therefore
 // runs MiniBrowser without automation, on a data directory of its own (launchProfile).
 import { spawn } from 'node:child_process'
-import { existsSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { Page } from './page.js'
+import { findBinary as find, stopProcess } from './process.js'
 import { WebDriverSession } from './webdriver.js'
 
 const MINIBROWSER = [
@@ -19,7 +19,6 @@ const DRIVER = [process.env.TAB_KEYSTORE_WEBKITDRIVER, '/usr/bin/WebKitWebDriver
 const XVFB = ['/usr/bin/Xvfb']
 
 export const install = 'apt-get install -y webkit2gtk-driver xvfb (or set TAB_KEYSTORE_MINIBROWSER and TAB_KEYSTORE_WEBKITDRIVER)'
-const find = (list) => list.filter(Boolean).find((path) => existsSync(path))
 export const binary = () => find(MINIBROWSER) && find(DRIVER) && find(XVFB) && find(MINIBROWSER)
 
 function freePort() {
@@ -44,15 +43,6 @@ async function startDisplay() {
     child.once('exit', (code) => reject(new Error(`Xvfb exited with ${code}`)))
   })
   return { display, stop: () => stopProcess(child) }
-}
-
-async function stopProcess(child) {
-  if (child.exitCode !== null || child.signalCode !== null) return
-  const exited = new Promise((resolve) => child.once('exit', resolve))
-  child.kill('SIGTERM')
-  const timer = setTimeout(() => child.kill('SIGKILL'), 5000)
-  await exited
-  clearTimeout(timer)
 }
 
 async function waitForDriver(base) {
