@@ -6,7 +6,7 @@ import { recordEvents } from './helpers'
 
 // happy-dom has no real reload: a "page" here is a fresh copy of the module with the
 // previous page's window listeners removed, and leaving is a hand-dispatched `pagehide`.
-// This checks the protocol; e2e/ proves the behaviour in Chromium.
+// This checks the protocol; e2e/ proves the behaviour in Chromium, Firefox and WebKit.
 let pageListeners: [string, EventListenerOrEventListenerObject][] = []
 let stores: Keystore[] = []
 
