@@ -133,6 +133,11 @@ export class Page {
     return this.#leave('history.forward()', null, options)
   }
 
+  /** `history.go(delta)`: several entries at once. */
+  go(delta, options) {
+    return this.#leave('history.go(arg)', delta, options)
+  }
+
   /** Waits `ms` of wall-clock time (for the page, not the test). */
   sleep(ms) {
     return new Promise((resolve) => setTimeout(resolve, ms))

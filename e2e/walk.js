@@ -1,0 +1,286 @@
+// A seeded, model-based random walk through one tab, as a user clicking around would make
+// it: set, delete, clear and persist; reload, links, Back, Forward, history.go(±2); trips to
+// another site and back, by Back and by a link into the app. After every step the store
+// is compared with a model of the tab's latest state (the rule "one tab, one latest
+// state" of DESIGN.md):
+// - a page shown right after another page of the app (a reload, a link, or a traversal
+//   that passes no other site), and a page back from the back/forward cache that missed
+//   no change, show exactly the latest state and report no error;
+// - a fresh page reached through another site shows nothing, and reports an `error` if
+//   keys were lost;
+// - a page back from the cache that missed a change shows the latest state or nothing
+//   (with an `error` if that loses keys): never its own older copy.
+// Whether the browser kept a page in its back/forward cache is its choice: the walk reads
+// it (pageshow's `persisted`) and the model follows.
+//
+// `npm run walk -- --seed 7 --steps 3000 [--engine firefox]` runs long walks;
+// `--trace "set a s1; away; link; back; back"` replays a printed trace.
+import { fileURLToPath } from 'node:url'
+import { parseArgs } from 'node:util'
+
+export const KEYS = ['a', 'b', 'c']
+const DAY = 86_400_000
+
+/** mulberry32: a small seeded generator, the same sequence in every run. */
+export function seeded(seed) {
+  let state = seed >>> 0
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0
+    let t = state
+    t = Math.imul(t ^ (t >>> 15), t | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32
+  }
+}
+
+/** The next action, from the generator and where the tab is (never from what the browser did). */
+export function pick(random, tab, step) {
+  const int = (n) => Math.floor(random() * n)
+  const onApp = tab.entries[tab.index].site === 'A'
+  const options = []
+  const add = (weight, make) => options.push([weight, make])
+  if (onApp) {
+    add(6, () => {
+      const key = KEYS[int(KEYS.length)]
+      const value = random() < 0.3 ? `#${step % 256},${int(256)}` : `s${int(4)}`
+      return random() < 0.25 ? `set ${key} ${value} @${1 + int(2)}` : `set ${key} ${value}`
+    })
+    add(2, () => `delete ${KEYS[int(KEYS.length)]}`)
+    add(1, () => 'clear')
+    add(1, () => 'persist')
+    add(2, () => 'reload')
+    add(4, () => 'link')
+    add(2, () => 'away')
+  } else {
+    add(4, () => 'link')
+  }
+  if (tab.index > 0) add(4, () => 'back')
+  if (tab.index < tab.entries.length - 1) add(3, () => 'forward')
+  if (tab.index >= 2) add(1, () => 'go -2')
+  if (tab.index + 2 < tab.entries.length) add(1, () => 'go 2')
+  let roll = random() * options.reduce((sum, [weight]) => sum + weight, 0)
+  for (const [weight, make] of options) if ((roll -= weight) < 0) return make()
+  return options.at(-1)[1]()
+}
+
+/** Reads what the shown page of the app holds, and what it has told. */
+const observe = (page) =>
+  page.eval((keys) => {
+    const store = window.store
+    const entries = {}
+    for (const key of store.keys()) {
+      const value = store.get(key)
+      entries[key] = [typeof value === 'string' ? value : `#${Array.from(value).join(',')}`, store.expiresAt(key)?.getTime() ?? null]
+    }
+    const absent = keys.filter((key) => !(key in entries) && store.get(key) !== null)
+    const shows = window.events.filter((e) => e.event === 'pageshow')
+    return {
+      doc: window.doc,
+      url: location.href,
+      persisted: shows.at(-1)?.persisted ?? false,
+      shows: shows.length,
+      errors: window.events.filter((e) => e.event === 'error').map((e) => e.reason),
+      entries,
+      absent,
+    }
+  }, KEYS)
+
+const sorted = (entries) => JSON.stringify(Object.fromEntries(Object.entries(entries).sort(([a], [b]) => a.localeCompare(b))))
+const LOSS_REASONS = ['left-origin', 'stale', 'missing-share', 'lost']
+
+/** One walk in a new tab of `context`; throws with the seed and the trace on the first divergence. */
+export async function walk({ context, server, seed, steps = 100, trace: given, log = () => {} }) {
+  const random = seeded(seed ?? 1)
+  const actions = given ? given.split(';').map((a) => a.trim()).filter(Boolean) : undefined
+  const base = Math.ceil(Date.now() / DAY) * DAY + 10 * DAY
+  let urls = 0
+  const appUrl = () => `${server.origin}/e2e/pages/index.html?w=${++urls}`
+  const otherUrl = () => `${server.otherSite}/e2e/pages/peek.html?x=${++urls}`
+  const tab = { entries: [{ site: 'A', url: appUrl() }], index: 0 }
+  const model = { latest: new Map(), gen: 0, docs: new Map(), shown: undefined }
+  const done = []
+  const stats = { steps: 0, current: 0, direct: 0, freshAfterOther: 0, behindAdopted: 0, behindDropped: 0, restored: 0 }
+  const fail = (message) => {
+    const error = new Error(`${message}\n  seed: ${seed ?? '(trace)'}, step ${done.length}\n  trace: ${done.join('; ')}`)
+    error.trace = done.join('; ')
+    throw error
+  }
+  const page = await context.newPage(tab.entries[0].url)
+
+  const expectLatest = (obs, why) => {
+    const want = sorted(Object.fromEntries(model.latest))
+    if (sorted(obs.entries) !== want) fail(`${why}: the store holds ${sorted(obs.entries)}, the tab's latest state is ${want}`)
+    if (obs.absent.length) fail(`${why}: get() returns values for keys not in keys(): ${obs.absent}`)
+  }
+  const lose = () => {
+    if (model.latest.size) model.gen++
+    model.latest.clear()
+  }
+
+  /** The tab shows entry `tab.index`, reached from `from` (an index) by `how`: check it against the model. */
+  const arrive = async (from) => {
+    const entry = tab.entries[tab.index]
+    const previous = model.shown
+    if (entry.site === 'X') {
+      model.shown = { site: 'X', index: tab.index }
+      return
+    }
+    let obs = await observe(page)
+    const known = model.docs.get(obs.doc)
+    // Wait for this document's pageshow (a page back from the cache may be evaluated before it fires).
+    if (known && obs.shows <= known.shows) {
+      await page.waitFor((n) => window.events.filter((e) => e.event === 'pageshow').length > n, [known.shows], { timeout: 5000, message: 'pageshow' })
+    }
+    if (obs.persisted || known) await page.sleep(100)
+    obs = await observe(page)
+    if (obs.url !== entry.url) fail(`the browser shows ${obs.url}, the walk expected ${entry.url} (a harness problem, not the store's)`)
+    if (obs.persisted && !known) fail(`a document restored from the cache that the walk never saw`)
+    const doc = known ?? { gen: -1, errors: 0 }
+    const told = obs.errors.slice(doc.errors)
+    const between = tab.entries.slice(Math.min(from, tab.index) + 1, Math.max(from, tab.index))
+    const direct = previous?.site === 'A' && between.every((e) => e.site === 'A')
+    const hadKeys = model.latest.size > 0
+    if (obs.persisted && doc.gen === model.gen) {
+      stats.current++
+      expectLatest(obs, 'back from the cache, having missed no change')
+      if (told.length) fail(`back from the cache, having missed no change: unexpected error events ${told}`)
+    } else if (!obs.persisted && direct) {
+      stats.direct++
+      expectLatest(obs, 'a fresh page right after a page of the app')
+      if (told.length) fail(`a fresh page right after a page of the app: unexpected error events ${told}`)
+    } else if (!obs.persisted) {
+      stats.freshAfterOther++
+      if (Object.keys(obs.entries).length) fail(`a fresh page reached through another site holds ${sorted(obs.entries)}: keys must not cross another origin`)
+      if (hadKeys && !told.some((r) => LOSS_REASONS.includes(r))) fail(`keys were lost on the way through another site, but no error told it (events: ${told})`)
+      lose()
+    } else {
+      // Back from the cache, having missed a change: the latest state, or nothing.
+      const latest = sorted(Object.fromEntries(model.latest))
+      if (sorted(obs.entries) === latest && !told.length) stats.behindAdopted++
+      else {
+        stats.behindDropped++
+        if (Object.keys(obs.entries).length) fail(`back from the cache after missing a change, the page shows ${sorted(obs.entries)}; the tab's latest state is ${latest}`)
+        if (hadKeys && !told.some((r) => LOSS_REASONS.includes(r))) fail(`back from the cache, the page dropped the latest keys without an error (events: ${told})`)
+        lose()
+      }
+    }
+    if (obs.persisted) stats.restored++
+    const bad = told.filter((r) => !LOSS_REASONS.includes(r))
+    if (bad.length) fail(`error events that no walk step should cause: ${bad}`)
+    doc.gen = model.gen
+    doc.errors = obs.errors.length
+    doc.shows = obs.shows
+    model.docs.set(obs.doc, doc)
+    entry.doc = obs.doc
+    model.shown = { site: 'A', index: tab.index, doc: obs.doc }
+  }
+
+  const leaving = async () => {
+    // Remember how many pageshows the leaving document had, to know when it is shown again.
+    if (model.shown?.site !== 'A') return
+    const doc = model.docs.get(model.shown.doc)
+    doc.shows = await page.eval(() => window.events.filter((e) => e.event === 'pageshow').length)
+  }
+
+  const navigateTo = async (url, site) => {
+    const from = tab.index
+    tab.entries = tab.entries.slice(0, tab.index + 1)
+    tab.entries.push({ site, url })
+    tab.index++
+    await leaving()
+    await page.navigate(url)
+    await arrive(from)
+  }
+  const traverse = async (delta) => {
+    const from = tab.index
+    tab.index += delta
+    await leaving()
+    if (delta === -1) await page.back()
+    else if (delta === 1) await page.forward()
+    else await page.go(delta)
+    await arrive(from)
+  }
+
+  await arrive(0)
+  for (let i = 0; actions ? i < actions.length : i < steps; i++) {
+    const action = actions ? actions[i] : pick(random, tab, i)
+    done.push(action)
+    stats.steps++
+    log(action)
+    const [op, ...args] = action.split(' ')
+    if (['set', 'delete', 'clear', 'persist'].includes(op) && tab.entries[tab.index].site !== 'A') fail(`"${action}" on another site's page: the trace does not fit`)
+    if (op === 'set') {
+      const [key, value, slot] = args
+      const expiresAt = slot ? base + Number(slot.slice(1)) * DAY : null
+      await page.eval((key, value, expiresAt) => {
+        window.store.set(key, value.startsWith('#') ? new Uint8Array(value.slice(1).split(',').map(Number)) : value, expiresAt ?? undefined)
+      }, key, value, expiresAt)
+      const old = model.latest.get(key)
+      if (!old || old[0] !== value || old[1] !== expiresAt) model.gen++
+      model.latest.set(key, [value, expiresAt])
+    } else if (op === 'delete') {
+      await page.eval((key) => window.store.delete(key), args[0])
+      if (model.latest.delete(args[0])) model.gen++
+    } else if (op === 'clear') {
+      await page.eval(() => window.store.clear())
+      lose()
+    } else if (op === 'persist') {
+      await page.eval(() => window.store.persist())
+    } else if (op === 'reload') {
+      await leaving()
+      await page.reload()
+      await arrive(tab.index)
+    } else if (op === 'link') {
+      await navigateTo(appUrl(), 'A')
+    } else if (op === 'away') {
+      await navigateTo(otherUrl(), 'X')
+    } else if (op === 'back' || op === 'forward' || op === 'go') {
+      const delta = op === 'back' ? -1 : op === 'forward' ? 1 : Number(args[0])
+      const to = tab.index + delta
+      if (to < 0 || to >= tab.entries.length) fail(`"${action}" leaves the history: the trace does not fit`)
+      await traverse(delta)
+    } else fail(`unknown action "${action}"`)
+    if (['set', 'delete', 'clear'].includes(op)) {
+      const obs = await observe(page)
+      expectLatest(obs, `right after "${action}"`)
+      model.docs.get(obs.doc).gen = model.gen
+    }
+  }
+  await page.close()
+  return { stats, trace: done.join('; ') }
+}
+
+// `npm run walk -- --seed S --steps N [--engine E] [--trace T]`: long walks, or a replay.
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const { values } = parseArgs({
+    options: { seed: { type: 'string' }, steps: { type: 'string', default: '500' }, engine: { type: 'string' }, trace: { type: 'string' }, seeds: { type: 'string', default: '1' } },
+  })
+  if (values.engine) process.env.TAB_KEYSTORE_ENGINE = values.engine
+  const { currentEngine } = await import('./engines/index.js')
+  const { startServer } = await import('./server.js')
+  const engine = currentEngine()
+  const server = await startServer()
+  const browser = await engine.launch({ bfcache: true })
+  const first = Number(values.seed ?? Math.floor(Math.random() * 1e6))
+  let failed = false
+  try {
+    for (let s = first; s < first + Number(values.seeds); s++) {
+      const context = await browser.newContext()
+      const started = Date.now()
+      try {
+        const { stats } = await walk({ context, server, seed: values.trace ? undefined : s, steps: Number(values.steps), trace: values.trace })
+        console.log(`[${engine.name}] seed ${values.trace ? '(trace)' : s}: ${stats.steps} steps in ${((Date.now() - started) / 1000).toFixed(0)} s, nothing found ${JSON.stringify(stats)}`)
+      } catch (error) {
+        failed = true
+        console.log(`[${engine.name}] FOUND: ${error.message}`)
+      } finally {
+        await context.close().catch(() => undefined)
+      }
+      if (values.trace) break
+    }
+  } finally {
+    await browser.close()
+    await server.close()
+  }
+  process.exit(failed ? 1 : 0)
+}
