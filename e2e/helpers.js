@@ -49,9 +49,19 @@ export const contents = (page) =>
     return { now, entries }
   })
 
-/** Keys of this page's sessionStorage and localStorage that belong to the library. */
-export const storageKeys = (page) =>
-  page.eval(() => [...Object.keys(sessionStorage), ...Object.keys(localStorage).map((k) => `local:${k}`)].filter((k) => k.includes('tab-keystore')).sort())
+/**
+ * Where this page's web storage holds a sealed state (S2 and ciphertext) of the library:
+ * sessionStorage's `tab-keystore:<name>`, or a tab record carrying one (`s`). The rest of
+ * what the library keeps there (the tab's id and record) holds nothing secret.
+ */
+export const sealedAtRest = (page) =>
+  page.eval(() => {
+    const sealed = Object.keys(sessionStorage).filter((k) => k.startsWith('tab-keystore:'))
+    for (const key of Object.keys(localStorage).filter((k) => k.startsWith('tab-keystore/tab/'))) {
+      if (localStorage.getItem(key).includes('"s":')) sealed.push(`local:${key}`)
+    }
+    return sealed.sort()
+  })
 export const windowName = (page) => page.eval(() => window.name)
 
 /**

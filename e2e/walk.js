@@ -99,7 +99,7 @@ export async function walk({ context, server, seed, steps = 100, trace: given, l
   const tab = { entries: [{ site: 'A', url: appUrl() }], index: 0 }
   const model = { latest: new Map(), gen: 0, docs: new Map(), shown: undefined }
   const done = []
-  const stats = { steps: 0, current: 0, direct: 0, freshAfterOther: 0, behindAdopted: 0, behindDropped: 0, restored: 0 }
+  const stats = { steps: 0, current: 0, direct: 0, freshAfterOther: 0, behindAdopted: 0, behindDropped: 0, behindDroppedDirect: 0, restored: 0 }
   const fail = (message) => {
     const error = new Error(`${message}\n  seed: ${seed ?? '(trace)'}, step ${done.length}\n  trace: ${done.join('; ')}`)
     error.trace = done.join('; ')
@@ -159,6 +159,10 @@ export async function walk({ context, server, seed, steps = 100, trace: given, l
       if (sorted(obs.entries) === latest && !told.length) stats.behindAdopted++
       else {
         stats.behindDropped++
+        if (direct) {
+          stats.behindDroppedDirect++
+          log(`dropped on a direct return at step ${done.length}: ${done.slice(-12).join('; ')} (told: ${told})`)
+        }
         if (Object.keys(obs.entries).length) fail(`back from the cache after missing a change, the page shows ${sorted(obs.entries)}; the tab's latest state is ${latest}`)
         if (hadKeys && !told.some((r) => LOSS_REASONS.includes(r))) fail(`back from the cache, the page dropped the latest keys without an error (events: ${told})`)
         lose()
@@ -268,7 +272,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
       const context = await browser.newContext()
       const started = Date.now()
       try {
-        const { stats } = await walk({ context, server, seed: values.trace ? undefined : s, steps: Number(values.steps), trace: values.trace })
+        const { stats } = await walk({ context, server, seed: values.trace ? undefined : s, steps: Number(values.steps), trace: values.trace, log: (line) => line.startsWith("dropped") && console.log(`[${engine.name}] ${line}`) })
         console.log(`[${engine.name}] seed ${values.trace ? '(trace)' : s}: ${stats.steps} steps in ${((Date.now() - started) / 1000).toFixed(0)} s, nothing found ${JSON.stringify(stats)}`)
       } catch (error) {
         failed = true

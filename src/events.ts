@@ -15,9 +15,13 @@ export interface KeyEvent<N extends string = string> {
  * - `left-origin`: a sealed state was found, but this page does not come straight from the
  *   page that sealed it: the tab went through another origin's page without the
  *   back/forward cache, or this is a window another page opened. Keys do not cross origins.
- * - `stale`: this page, back from the back/forward cache, found a newer state left by a
- *   later page of the tab that it cannot read; it dropped its own keys rather than keep
- *   (and later seal) an outdated copy.
+ * - `stale`: this page, back from the back/forward cache, missed a change made on another
+ *   page of the tab and cannot read the newer state (it stayed in the memory of a page
+ *   that left for another site, or under a share this page does not hold); it dropped its
+ *   own keys rather than show (and later seal) an outdated copy.
+ * - `lost`: the tab had keys that did not reach this page: the page holding them crashed
+ *   or was killed (mobile browsers kill background tabs), or its `pagehide` was cut short.
+ *   Told from a non-secret record the library keeps while the page is alive.
  * - `unsupported-version`: sealed by another format version of this library.
  * - `storage-unavailable`: `sessionStorage` cannot be used (sandboxed frame, storage
  *   disabled): the store works in memory only and will not survive a reload.
@@ -31,6 +35,7 @@ export type ErrorReason =
   | 'missing-share'
   | 'left-origin'
   | 'stale'
+  | 'lost'
   | 'unsupported-version'
   | 'storage-unavailable'
   | 'quota'

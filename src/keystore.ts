@@ -1,8 +1,10 @@
 import { type Bytes, type Entry, type StateMeta, type Value, assertWellFormed, copy, decodeEntries, encodeEntries, isBytes, padLength, sameValue, wipe } from './encoding'
+import { Entries, type KeyEventName } from './entries'
 import { KeystoreError, invalid } from './errors'
 import { type ClearReason, Emitter, type ErrorReason, type KeystoreEvents, type Listener, assertListener } from './events'
-import { at, toExpiry } from './expiry'
-import { type TabLink, linkTab } from './lifecycle'
+import { toExpiry } from './expiry'
+import { Idle } from './idle'
+import { type TabHost, type TabLink, linkTab } from './lifecycle/machine'
 import type { StoreInternals, TabsConnect, TabsLink } from './tabs/protocol'
 import type { TabsPlugin } from './tabs/index'
 
@@ -69,6 +71,14 @@ export interface SessionKeystoreOptions<N extends string = string> {
   tabs?: TabsPlugin | undefined
   /** Clears the store after this many milliseconds without a `get` or `set` (a `cleared` event says why). */
   idleTimeout?: number | undefined
+  /**
+   * Also seal while the page is hidden (the tab in the background, the phone locked), and
+   * take the seal back when it is shown: a page that the browser kills in the background
+   * (mobile browsers do, and desktop Chromium discards idle tabs) comes back with its keys
+   * on reload. The cost: a sealed state at rest in sessionStorage (on disk in Chromium and
+   * Firefox) for as long as the page is hidden. Off by default.
+   */
+  sealWhenHidden?: boolean | undefined
 }
 
 /**
@@ -81,8 +91,6 @@ export interface EverywhereOptions {
   /** Also in every other tab of this origin that opened the store with `tabs`. */
   everywhere?: boolean | undefined
 }
-
-type KeyEventName = 'created' | 'read' | 'updated' | 'deleted' | 'expired'
 
 /** Keys from elsewhere after screening: the live ones, names of the expired ones, or all dropped. */
 interface Screened {
@@ -119,25 +127,19 @@ const live = /* @__PURE__ */ new Map<string, SessionKeystore<never>>()
 export class SessionKeystore<S extends Schema<S> = Record<string, Value>> {
   /** The namespace given as `options.name`. */
   readonly name!: string
-  readonly #entries = new Map<string, Entry>()
+  readonly #entries!: Entries
   readonly #events = new Emitter()
   readonly #subscribers = new Set<() => void>()
-  /** The cancel function of each key's expiry timer. */
-  readonly #timers = new Map<string, () => void>()
+  readonly #idle!: Idle
   readonly #tab: TabLink | undefined
   #options: SessionKeystoreOptions = {}
   #tabs: TabsLink | undefined
-  #idleTimer: (() => void) | undefined
   #version = 0
   #pending = false
   #notifying = false
-  /** In the back/forward cache, or coming back from it: idle time is judged once the return is handled. */
-  #frozen = false
   #destroyed = false
   /** The logout-everywhere epoch the keys belong to (see TabLink.epoch). */
   #epoch = ''
-  /** Time of the last get or set: it travels with the keys, for idleTimeout. */
-  #lastActive = Date.now()
 
   constructor(options: SessionKeystoreOptions<KeyName<S>> = {}) {
     if (typeof options !== 'object' || options === null) invalid('options', 'an object', options)
@@ -145,6 +147,7 @@ export class SessionKeystore<S extends Schema<S> = Record<string, Value>> {
     if (typeof name !== 'string' || !name) invalid('options.name', 'a non-empty string', name)
     if (tabs !== undefined && typeof tabs !== 'function') invalid('options.tabs', "the `tabs` export of 'tab-keystore/tabs'", tabs)
     if (idleTimeout !== undefined && !(typeof idleTimeout === 'number' && idleTimeout > 0 && idleTimeout < Infinity)) invalid('options.idleTimeout', 'a positive number of milliseconds', idleTimeout, true)
+    if (options.sealWhenHidden !== undefined && typeof options.sealWhenHidden !== 'boolean') invalid('options.sealWhenHidden', 'a boolean', options.sealWhenHidden)
     for (const option of ['onAccess', 'onChanged', 'onExpired'] as const) {
       if (options[option] !== undefined && typeof options[option] !== 'function') invalid(`options.${option}`, 'a function', options[option])
     }
@@ -155,54 +158,15 @@ export class SessionKeystore<S extends Schema<S> = Record<string, Value>> {
     }
     this.name = name
     this.#options = options as SessionKeystoreOptions
+    this.#entries = new Entries((event, key) => this.#emitKey(event, key))
+    this.#idle = new Idle(() => this.#options.idleTimeout, () => this.#entries.map.size && this.#clear('idle'))
     // What happens while restoring is told after the constructor returns, so that
     // listeners attached right after `new SessionKeystore()` hear it too.
     this.#events.hold()
-    const report = (reason: ErrorReason, error?: unknown): void => this.#events.emit('error', error === undefined ? { reason } : { reason, error })
-    this.#tab = linkTab(name, {
-      // Timers may not have fired: keys past their idle time are not handed to the next page.
-      encode: () => {
-        this.#checkIdle()
-        return encodeEntries(this.#entries, Date.now(), this.#meta())
-      },
-      size: () => this.#entries.size,
-      adopt: (plain) => this.#adopt(plain),
-      stale: () => {
-        report('stale')
-        if (this.#entries.size) this.#clearEntries('other-page')
-      },
-      clearedElsewhere: () => this.#entries.size && this.#clearEntries('other-page'),
-      returned: () => {
-        // A logout everywhere while this page sat in the back/forward cache.
-        const epoch = this.#tab!.epoch()
-        if (epoch !== this.#epoch) {
-          this.#epoch = epoch
-          if (this.#entries.size) this.#clearEntries('other-tab')
-        }
-      },
-      frozen: (frozen) => {
-        this.#frozen = frozen
-        this.#checkIdle()
-      },
-      report,
-      persisted: (count) => this.#events.emit('persisted', { count }),
-    })
+    this.#tab = linkTab(name, this.#host())
     if (this.#tab) live.set(name, this as unknown as SessionKeystore<never>)
     this.#epoch = this.#tab?.epoch() ?? ''
-    const restored = this.#tab?.restored
-    if (restored) {
-      try {
-        const { live: keys, expired, dropped } = this.#unseal(restored)
-        if (dropped) this.#events.emit('cleared', dropped)
-        for (const [key, entry] of keys) this.#put(key, entry)
-        for (const key of expired) this.#emitKey('expired', key)
-        this.#restored('reload', expired.length)
-      } catch (error) {
-        // Authenticated yet unreadable: only a bug or a format change gets here.
-        this.#wipeAll()
-        report('corrupt', error)
-      }
-    }
+    this.#tab?.start(this.#restore(this.#tab.restored))
     // After the restore: the tabs option asks other tabs only when nothing came back.
     this.#configure(options as SessionKeystoreOptions)
     this.#events.release()
@@ -224,9 +188,9 @@ export class SessionKeystore<S extends Schema<S> = Record<string, Value>> {
     const options = { ...this.#options }
     for (const [option, value] of Object.entries(given)) if (value !== undefined) options[option as 'name'] = value
     // Activity is counted from now on when a later `new` turns idleTimeout on.
-    if (options.idleTimeout && !this.#options.idleTimeout) this.#lastActive = Date.now()
+    const idleFromNow = Boolean(options.idleTimeout && !this.#options.idleTimeout)
     this.#options = options
-    this.#armIdle()
+    this.#idle.arm(idleFromNow)
     const connect = options.tabs as unknown as TabsConnect | undefined
     if (connect && !this.#tabs) this.#tabs = connect(this.#internals())
   }
@@ -252,18 +216,18 @@ export class SessionKeystore<S extends Schema<S> = Record<string, Value>> {
     }
     const until = toExpiry(expiresAt)
     // A name already in the store was checked when it came in.
-    if (!this.#entries.has(name)) assertWellFormed(name, 'name')
-    const old = this.#lookup(name)
-    this.#touch()
+    if (!this.#entries.map.has(name)) assertWellFormed(name, 'name')
+    const old = this.#entries.lookup(name)
+    this.#idle.touch()
     if (until <= Date.now()) {
-      if (old) this.#remove(name, old)
+      this.#entries.remove(name)
       this.#emitKey('expired', name)
     } else if (old && sameValue(old.value, value)) {
-      this.#put(name, { value: old.value, expiresAt: until })
-      this.#changed()
+      this.#entries.put(name, { value: old.value, expiresAt: until })
+      if (old.expiresAt !== until) this.#changed()
     } else {
-      if (old) wipe(old.value)
-      this.#put(name, { value: copy(value), expiresAt: until })
+      this.#entries.remove(name)
+      this.#entries.put(name, { value: copy(value), expiresAt: until })
       this.#emitKey(old ? 'updated' : 'created', name)
     }
   }
@@ -271,7 +235,8 @@ export class SessionKeystore<S extends Schema<S> = Record<string, Value>> {
   /**
    * The value under `name` (bytes as a fresh copy), or `null` when absent or expired.
    * Emits `read` (and calls `onAccess`) on success. `now` replaces the clock for the
-   * expiry check, as in `session-keystore` (for tests).
+   * expiry check, as in `session-keystore`: a key whose time has come by then expires for
+   * good (an `expired` event), as it would have at that time.
    *
    * @example
    * const key = store.get('masterKey')
@@ -281,7 +246,7 @@ export class SessionKeystore<S extends Schema<S> = Record<string, Value>> {
     if (now !== undefined && typeof now !== 'number') invalid('now', 'epoch milliseconds', now)
     const entry = this.#lookup(name, now)
     if (!entry) return null
-    this.#touch()
+    this.#idle.touch()
     if (this.#options.onAccess || this.#events.has('read')) this.#emitKey('read', name)
     return copy(entry.value) as Stored<ValueOf<S, K>>
   }
@@ -326,8 +291,8 @@ export class SessionKeystore<S extends Schema<S> = Record<string, Value>> {
    */
   keys(): KeyName<S>[] {
     this.#assertAlive()
-    this.#sweep()
-    return [...this.#entries.keys()] as KeyName<S>[]
+    this.#entries.sweep()
+    return [...this.#entries.map.keys()] as KeyName<S>[]
   }
 
   /**
@@ -391,18 +356,14 @@ export class SessionKeystore<S extends Schema<S> = Record<string, Value>> {
       if (typeof name !== 'string') invalid('name', 'a string', name)
       this.#tabs?.deleteEverywhere(name)
     }
-    const entry = this.#lookup(name)
-    if (!entry) return false
-    this.#remove(name, entry)
-    this.#emitKey('deleted', name)
-    return true
+    return this.#lookup(name) !== undefined && this.#entries.delete(name)
   }
 
   /**
-   * Removes every key, emitting `deleted` once per key and then `cleared`, and tells
-   * pages of this tab that sit in the back/forward cache to drop theirs when they come
-   * back (a logout). `{ everywhere: true }` does the same in every tab (`tabs` option),
-   * including tabs that are away or asking for keys at that moment.
+   * Removes every key, emitting `deleted` once per key and then `cleared`; pages of this
+   * tab that sit in the back/forward cache drop theirs when they come back (a logout).
+   * `{ everywhere: true }` does the same in every tab (`tabs` option), including tabs
+   * that are away or asking for keys at that moment.
    *
    * @example
    * logoutButton.onclick = () => store.clear({ everywhere: true })
@@ -414,7 +375,7 @@ export class SessionKeystore<S extends Schema<S> = Record<string, Value>> {
       this.#epoch = this.#tab?.logout() ?? this.#epoch
       this.#tabs?.clearEverywhere(this.#epoch)
     }
-    this.#clearAll('clear')
+    this.#clear('clear')
   }
 
   /**
@@ -459,7 +420,8 @@ export class SessionKeystore<S extends Schema<S> = Record<string, Value>> {
 
   /**
    * Wipes the store for good: timers stopped, listeners dropped, bytes zero-filled,
-   * nothing left for the next page of the tab. Any later call but `off`/`destroy` throws
+   * nothing left for the next page of the tab, and pages of the tab in the back/forward
+   * cache drop theirs when they come back. Any later call but `off`/`destroy` throws
    * (`KeystoreError` with code `destroyed`); a later `new SessionKeystore()` of the same
    * name starts afresh.
    *
@@ -469,13 +431,11 @@ export class SessionKeystore<S extends Schema<S> = Record<string, Value>> {
   destroy(): void {
     if (this.#destroyed) return
     this.#destroyed = true
-    // For good: pages of this tab in the back/forward cache drop their keys too.
-    this.#tab?.cleared()
-    this.#wipeAll()
+    this.#entries.wipe()
     this.#events.clear()
     this.#subscribers.clear()
     this.#tabs?.close()
-    this.#idleTimer?.()
+    this.#idle.stop()
     if (typeof document === 'object') {
       window.removeEventListener('pageshow', this.#onVisible)
       document.removeEventListener('visibilitychange', this.#onVisible)
@@ -486,28 +446,36 @@ export class SessionKeystore<S extends Schema<S> = Record<string, Value>> {
     }
   }
 
-  readonly #onVisible = (): void => this.#checkIdle()
+  readonly #onVisible = (): void => this.#idle.check()
 
-  /**
-   * Clears the store once `idleTimeout` has passed since the last get or set. Called on
-   * every access, when the page is seen again and by a timer (which may have slept).
-   */
-  #checkIdle(now = Date.now()): void {
-    const timeout = this.#options.idleTimeout
-    if (timeout && !this.#frozen && now - this.#lastActive >= timeout) {
-      this.#lastActive = now
-      if (this.#entries.size) this.#clearEntries('idle')
-    }
-  }
-
-  #armIdle(): void {
-    this.#idleTimer?.()
-    const timeout = this.#options.idleTimeout
-    if (timeout) {
-      this.#idleTimer = at(this.#lastActive + timeout, () => {
-        this.#checkIdle()
-        this.#armIdle()
-      })
+  /** What the page lifecycle gets (lifecycle/machine.ts). */
+  #host(): TabHost {
+    return {
+      // Timers may not have fired: keys past their idle time are not handed to the next page.
+      encode: () => {
+        this.#idle.check()
+        return encodeEntries(this.#entries.map, Date.now(), this.#meta())
+      },
+      size: () => this.#entries.map.size,
+      lastActive: () => this.#idle.last,
+      sealWhenHidden: () => Boolean(this.#options.sealWhenHidden),
+      adopt: (plain) => this.#adopt(plain),
+      drop: (stale) => {
+        if (stale) this.#report('stale')
+        if (this.#entries.map.size) this.#clear('other-page')
+      },
+      returned: (lastActive) => {
+        // A logout everywhere while this page sat in the back/forward cache.
+        const epoch = this.#tab!.epoch()
+        if (epoch !== this.#epoch) {
+          this.#epoch = epoch
+          if (this.#entries.map.size) this.#clear('other-tab')
+        }
+        if (lastActive > this.#idle.last) this.#idle.last = lastActive
+      },
+      frozen: (frozen) => this.#idle.freeze(frozen),
+      report: (reason, error) => this.#report(reason, error),
+      persisted: (count) => this.#events.emit('persisted', { count }),
     }
   }
 
@@ -515,8 +483,8 @@ export class SessionKeystore<S extends Schema<S> = Record<string, Value>> {
   #internals(): StoreInternals {
     return {
       name: this.name,
-      entries: this.#entries,
-      checkIdle: () => this.#checkIdle(),
+      entries: this.#entries.map,
+      checkIdle: () => this.#idle.check(),
       meta: () => this.#meta(),
       pending: (pending) => {
         this.#pending = pending
@@ -533,27 +501,21 @@ export class SessionKeystore<S extends Schema<S> = Record<string, Value>> {
           meta,
         )
         if (dropped) this.#events.emit('cleared', dropped)
-        for (const [key, entry] of keys) this.#put(key, entry)
+        for (const [key, entry] of keys) this.#entries.put(key, entry)
         this.#restored('tab', expired.length)
       },
       unanswered: () => this.#restored('none', 0),
       clear: (epoch) => {
         this.#epoch = epoch ?? this.#tab?.epoch() ?? this.#epoch
-        this.#clearAll('other-tab')
+        this.#clear('other-tab')
       },
-      remove: (key) => {
-        const entry = this.#entries.get(key)
-        if (entry) {
-          this.#remove(key, entry)
-          this.#emitKey('deleted', key)
-        }
-      },
+      remove: (key) => void this.#entries.delete(key),
     }
   }
 
   #assertAlive(): void {
     if (this.#destroyed) throw new KeystoreError('destroyed', `SessionKeystore "${this.name}" was destroyed; create a new one`)
-    if (this.#options.idleTimeout) this.#checkIdle()
+    if (this.#options.idleTimeout) this.#idle.check()
   }
 
   /** Validates `options` of clear/delete; true when the caller asks for every tab. */
@@ -567,75 +529,23 @@ export class SessionKeystore<S extends Schema<S> = Record<string, Value>> {
     return everywhere
   }
 
-  /**
-   * The live entry of `name`, expiring it first if its time has come (timers can be late).
-   * `asOf` is the clock a caller gave (session-keystore's get(name, now)): past it, the
-   * entry is not returned, but expires for real only at its time. No clock is read for a
-   * key that never expires: in Chromium a Date.now() costs more than the rest of a get.
-   */
-  #lookup(name: unknown, asOf?: number): Entry | undefined {
+  #lookup(name: unknown, now?: number): Entry | undefined {
     this.#assertAlive()
     if (typeof name !== 'string') invalid('name', 'a string', name)
-    const entry = this.#entries.get(name)
-    if (entry && entry.expiresAt !== Infinity) {
-      const now = Date.now()
-      if (entry.expiresAt <= (asOf ?? now)) {
-        if (entry.expiresAt <= now) this.#expire(name)
-        return undefined
-      }
-    }
-    return entry
+    return this.#entries.lookup(name, now)
   }
 
-  #put(name: string, entry: Entry): void {
-    this.#entries.set(name, entry)
-    this.#timers.get(name)?.()
-    if (entry.expiresAt === Infinity) this.#timers.delete(name)
-    else this.#timers.set(name, at(entry.expiresAt, () => this.#expire(name)))
-  }
-
-  #remove(name: string, entry: Entry): void {
-    this.#entries.delete(name)
-    this.#timers.get(name)?.()
-    this.#timers.delete(name)
-    wipe(entry.value)
-  }
-
-  #expire(name: string): void {
-    const entry = this.#entries.get(name)
-    if (!entry) return
-    this.#remove(name, entry)
-    this.#emitKey('expired', name)
-  }
-
-  #sweep(): void {
-    const now = Date.now()
-    for (const [name, { expiresAt }] of this.#entries) if (expiresAt <= now) this.#expire(name)
-  }
-
-  /** A logout here or from another tab: pages of this tab in the back/forward cache must drop their keys too. */
-  #clearAll(reason: 'clear' | 'other-tab'): void {
-    this.#tab?.cleared()
-    this.#clearEntries(reason)
-  }
-
-  #clearEntries(reason: ClearReason): void {
-    this.#sweep()
-    const entries = [...this.#entries]
-    for (const [name, entry] of entries) {
-      this.#remove(name, entry)
-      this.#emitKey('deleted', name)
-    }
-    this.#events.emit('cleared', { reason, count: entries.length })
-  }
-
-  /** Activity, counted only with an idleTimeout (a store without one is always "active now"). */
-  #touch(): void {
-    if (this.#options.idleTimeout) this.#lastActive = Date.now()
+  /** Every key goes, one `deleted` each, then one `cleared` saying why. */
+  #clear(reason: ClearReason): void {
+    this.#events.emit('cleared', { reason, count: this.#entries.clear() })
   }
 
   #meta(): StateMeta {
-    return { epoch: this.#epoch, lastActive: this.#options.idleTimeout ? this.#lastActive : Date.now() }
+    return { epoch: this.#epoch, lastActive: this.#idle.last }
+  }
+
+  #report(reason: ErrorReason, error?: unknown): void {
+    this.#events.emit('error', error === undefined ? { reason } : { reason, error })
   }
 
   /**
@@ -644,8 +554,7 @@ export class SessionKeystore<S extends Schema<S> = Record<string, Value>> {
    */
   #screen(entries: [string, Entry][], meta: StateMeta): Screened {
     const now = Date.now()
-    const timeout = this.#options.idleTimeout
-    const reason = meta.epoch !== this.#epoch ? 'other-tab' : timeout && now - meta.lastActive >= timeout ? 'idle' : undefined
+    const reason = meta.epoch !== this.#epoch ? 'other-tab' : this.#idle.past(meta.lastActive) ? 'idle' : undefined
     const live: [string, Entry][] = []
     const expired: string[] = []
     for (const item of entries) {
@@ -655,8 +564,7 @@ export class SessionKeystore<S extends Schema<S> = Record<string, Value>> {
       } else live.push(item)
     }
     if (reason) return { live, expired, dropped: { reason, count: entries.length } }
-    // Never later than now: a last activity in the future would switch idleTimeout off.
-    this.#lastActive = Math.min(meta.lastActive, now)
+    this.#idle.last = meta.lastActive
     return { live, expired }
   }
 
@@ -670,53 +578,55 @@ export class SessionKeystore<S extends Schema<S> = Record<string, Value>> {
     }
   }
 
+  /** The state the previous page of the tab left; true when some of it was dropped. */
+  #restore(plain: Uint8Array | undefined): boolean {
+    if (!plain) return false
+    try {
+      const { live: keys, expired, dropped } = this.#unseal(plain)
+      if (dropped) this.#events.emit('cleared', dropped)
+      for (const [key, entry] of keys) this.#entries.put(key, entry)
+      for (const key of expired) this.#emitKey('expired', key)
+      this.#restored('reload', expired.length)
+      return Boolean(dropped || expired.length)
+    } catch (error) {
+      // Authenticated yet unreadable: only a bug or a format change gets here.
+      this.#entries.wipe()
+      this.#report('corrupt', error)
+      return true
+    }
+  }
+
   /**
-   * The state a later page of this tab left, taken on a return from the back/forward
-   * cache: what changed there is told as it would have been here.
+   * The tab's newer state, taken on a return from the back/forward cache: what changed is
+   * told as it would have been here. False when it was not taken as it is.
    */
-  #adopt(plain: Uint8Array): void {
+  #adopt(plain: Uint8Array): boolean {
     let state: Screened
     try {
       state = this.#unseal(plain)
     } catch (error) {
-      this.#events.emit('error', { reason: 'corrupt', error })
-      return
+      this.#report('corrupt', error)
+      if (this.#entries.map.size) this.#clear('other-page')
+      return false
     }
     if (state.dropped) {
-      if (this.#entries.size) this.#clearEntries(state.dropped.reason)
-      return
+      if (this.#entries.map.size) this.#clear(state.dropped.reason)
+      return false
     }
-    const next = new Map(state.live)
-    for (const [name, entry] of [...this.#entries]) {
-      if (!next.has(name)) {
-        this.#remove(name, entry)
-        this.#emitKey('deleted', name)
-      }
-    }
-    for (const [name, entry] of next) {
-      const old = this.#entries.get(name)
-      const same = old !== undefined && sameValue(old.value, entry.value)
-      if (old) wipe(same ? entry.value : old.value)
-      this.#put(name, same ? { value: old.value, expiresAt: entry.expiresAt } : entry)
-      if (!same) this.#emitKey(old ? 'updated' : 'created', name)
-    }
+    this.#entries.take(new Map(state.live))
     this.#restored('history', state.expired.length)
+    return !state.expired.length
   }
 
   #restored(source: 'reload' | 'history' | 'tab' | 'none', expired: number): void {
     if (source === 'tab' || source === 'none') this.#pending = false
     this.#changed()
-    this.#events.emit('restored', { count: this.#entries.size, expired, source })
-  }
-
-  #wipeAll(): void {
-    for (const [name, entry] of [...this.#entries]) this.#remove(name, entry)
+    this.#events.emit('restored', { count: this.#entries.map.size, expired, source })
   }
 
   /** Something changed: a new version now, subscribers once in a microtask (never mid-render). */
   #changed(): void {
     this.#version++
-    // A state sealed by persist() must not outlive a change.
     this.#tab?.changed()
     if (this.#notifying || !this.#subscribers.size) return
     this.#notifying = true
@@ -751,4 +661,3 @@ if (typeof Symbol.dispose === 'symbol') {
     },
   })
 }
-

@@ -1,43 +1,44 @@
 import { chacha20poly1305 } from '@noble/ciphers/chacha.js'
 
 /**
- * Sealing and shares. The state is sealed under K = S1 xor S2, two random 32-byte shares:
- * S1 lives in `window.name` (kept by the tab across reloads and never written to disk by
- * any engine we test, but readable by some sites the tab visits), S2 sits beside the
- * ciphertext in web storage (private to the origin, but written to disk by Chromium and
- * Firefox). Each share alone is uniformly random and says nothing about K.
+ * Sealing. The state is sealed under K = S1 xor S2, two random 32-byte shares: S1 lives
+ * in `window.name` (share.ts), S2 sits beside the ciphertext in web storage (private to
+ * the origin, but written to disk by Chromium and Firefox). Each share alone is uniformly
+ * random and says nothing about K.
  *
  * The AEAD is ChaCha20-Poly1305 from `@noble/ciphers`: synchronous, because a `pagehide`
  * handler cannot await WebCrypto. Every seal draws a fresh S2 and hence a fresh K, so a
  * key is never used twice and a random 96-bit nonce is more than enough.
  *
- * The associated data binds the format version, the store's name and the sealing page's
- * history entry (`navigation.currentEntry.key`, carried in the envelope): the loader opens
- * it only when that entry is in its own same-origin history (`navigation.entries()`, or
- * `navigation.activation.from` after a renderer crash). A window that another site opened
- * with a copy of this tab's sessionStorage (Chromium copies it) and S1 in its name has
- * history entries of its own, so it opens nothing; neither does a page reached through
- * another origin, where the same-origin history starts again. Engines without the
- * Navigation API (WebKitGTK 2.50) seal with `''` and have only S1 to rely on.
+ * A seal says in clear which state it holds and who sealed it (its context: the state's
+ * generation and the sealing page's history entry, see lifecycle/placement.ts), and the
+ * associated data binds that context, the format version and the store's name: the
+ * loader reads the context before it decrypts, to tell an outdated or foreign seal from
+ * a tampered one, and any change to it fails the AEAD.
  */
 
-export const FORMAT_VERSION: number = 2
+export const FORMAT_VERSION: number = 3
 export const SHARE_LENGTH: number = 32
 const NONCE_LENGTH = 12
 const HEADER = 1 + SHARE_LENGTH + NONCE_LENGTH
-const SHARE_PREFIX = 'tab-keystore:'
+/** The longest context kept: a generation and a history entry key (a UUID) fit. */
+const MAX_CONTEXT = 200
 
-/** `left-origin`: sealed by a history entry the loader does not have (see above). */
-export type OpenFailure = 'tampered' | 'corrupt' | 'unsupported-version' | 'left-origin'
+/**
+ * Why a seal did not open. `left-origin` and `outdated` come from the caller's look at
+ * the context: sealed by a page this one does not descend from, or a state that is not
+ * the tab's latest.
+ */
+export type OpenFailure = 'tampered' | 'corrupt' | 'unsupported-version' | 'left-origin' | 'outdated'
 
 export function randomBytes(length: number): Uint8Array {
   return crypto.getRandomValues(new Uint8Array(length))
 }
 
-const toHex = (bytes: Uint8Array): string => Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('')
+export const toHex = (bytes: Uint8Array): string => Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('')
 
-const associatedData = (storeName: string, entry: string): Uint8Array =>
-  new TextEncoder().encode(JSON.stringify(['tab-keystore', FORMAT_VERSION, storeName, entry]))
+const associatedData = (storeName: string, context: string): Uint8Array =>
+  new TextEncoder().encode(JSON.stringify(['tab-keystore', FORMAT_VERSION, storeName, context]))
 
 function xor(a: Uint8Array, b: Uint8Array): Uint8Array {
   const out = new Uint8Array(a.length)
@@ -46,12 +47,13 @@ function xor(a: Uint8Array, b: Uint8Array): Uint8Array {
 }
 
 /**
- * Seals `plain` for store `storeName` under S1 and a fresh S2, bound to history entry
- * `entry` (a UUID, or `''`). Envelope: version, S2, nonce, entry length and entry, ciphertext.
+ * Seals `plain` for store `storeName` under S1 and a fresh S2, with `context` (ASCII, at
+ * most 200 characters) in clear. Envelope: version, S2, nonce, context length and
+ * context, ciphertext.
  */
-export function seal(plain: Uint8Array, s1: Uint8Array, storeName: string, entry: string): string {
-  const entryBytes = new TextEncoder().encode(entry.slice(0, 100))
-  const body = HEADER + 1 + entryBytes.length
+export function seal(plain: Uint8Array, s1: Uint8Array, storeName: string, context: string): string {
+  const clear = new TextEncoder().encode(context.slice(0, MAX_CONTEXT))
+  const body = HEADER + 1 + clear.length
   const envelope = new Uint8Array(body + plain.length + 16)
   const s2 = randomBytes(SHARE_LENGTH)
   const nonce = randomBytes(NONCE_LENGTH)
@@ -59,33 +61,34 @@ export function seal(plain: Uint8Array, s1: Uint8Array, storeName: string, entry
   envelope[0] = FORMAT_VERSION
   envelope.set(s2, 1)
   envelope.set(nonce, 1 + SHARE_LENGTH)
-  envelope[HEADER] = entryBytes.length
-  envelope.set(entryBytes, HEADER + 1)
-  chacha20poly1305(key, nonce, associatedData(storeName, entry.slice(0, 100))).encrypt(plain, envelope.subarray(body))
+  envelope[HEADER] = clear.length
+  envelope.set(clear, HEADER + 1)
+  chacha20poly1305(key, nonce, associatedData(storeName, context.slice(0, MAX_CONTEXT))).encrypt(plain, envelope.subarray(body))
   key.fill(0)
   return pack(envelope)
 }
 
 /**
- * Opens what `seal` wrote, if `allowed` accepts the history entry that sealed it. Never
- * returns an altered plaintext: any change is a failure.
+ * Opens what `seal` wrote, unless `check` refuses its context first. Never returns an
+ * altered plaintext: any change is a failure.
  */
-export function open(text: string, s1: Uint8Array, storeName: string, allowed: (entry: string) => boolean): Uint8Array | OpenFailure {
+export function open(text: string, s1: Uint8Array, storeName: string, check: (context: string) => OpenFailure | undefined): Uint8Array | OpenFailure {
   const envelope = unpack(text)
   if (!envelope || envelope.length < HEADER + 17) return 'corrupt'
   if (envelope[0] !== FORMAT_VERSION) return 'unsupported-version'
   const body = HEADER + 1 + envelope[HEADER]!
   if (envelope.length < body + 16) return 'corrupt'
-  let entry: string
+  let context: string
   try {
-    entry = new TextDecoder('utf-8', { fatal: true }).decode(envelope.subarray(HEADER + 1, body))
+    context = new TextDecoder('utf-8', { fatal: true }).decode(envelope.subarray(HEADER + 1, body))
   } catch {
     return 'tampered'
   }
-  if (!allowed(entry)) return 'left-origin'
+  const refused = check(context)
+  if (refused) return refused
   const key = xor(s1, envelope.subarray(1, 1 + SHARE_LENGTH))
   try {
-    return chacha20poly1305(key, envelope.subarray(1 + SHARE_LENGTH, HEADER), associatedData(storeName, entry)).decrypt(envelope.subarray(body))
+    return chacha20poly1305(key, envelope.subarray(1 + SHARE_LENGTH, HEADER), associatedData(storeName, context)).decrypt(envelope.subarray(body))
   } catch {
     return 'tampered'
   } finally {
@@ -94,11 +97,11 @@ export function open(text: string, s1: Uint8Array, storeName: string, allowed: (
 }
 
 /**
- * A name for this tab, derived from S1 by a one-way function (the AEAD's tag over nothing,
- * under S1): it keys the tab's slot in `localStorage` and tells nothing about S1.
+ * A one-way name for a share (the AEAD's tag over nothing, under it): the tab's record
+ * lists shares another origin may have seen by these, and they tell nothing about them.
  */
-export function tabId(s1: Uint8Array): string {
-  return toHex(chacha20poly1305(s1, new Uint8Array(NONCE_LENGTH)).encrypt(new Uint8Array(0)).subarray(0, 8))
+export function tag(share: Uint8Array): string {
+  return toHex(chacha20poly1305(share, new Uint8Array(NONCE_LENGTH)).encrypt(new Uint8Array(0)).subarray(0, 8))
 }
 
 /*
@@ -172,53 +175,3 @@ export function unpack(text: string): Uint8Array | undefined {
   return out.subarray(0, length)
 }
 
-/*
- * `window.name` holds a JSON object with one entry per store (`tab-keystore:<name>`, S1 in
- * hex). Any site the tab visits may have left anything there, so reading it is capped: a
- * value over 8 KiB is not parsed at all, and of a JSON object only small flat entries of
- * other libraries are kept (strings up to 1 KiB, numbers, booleans, null; 32 at most).
- * Re-serialising a deeply nested value could overflow the stack, and a huge one would be
- * carried (and parsed) on every load. Anything else is replaced: a plain window name
- * (or junk) cannot hold an entry.
- */
-const MAX_WINDOW_NAME = 8192
-const MAX_FOREIGN_VALUE = 1024
-const MAX_FOREIGN_ENTRIES = 32
-
-function readWindowName(): Record<string, string | number | boolean | null> {
-  const kept: Record<string, string | number | boolean | null> = {}
-  try {
-    const text = window.name
-    if (text.length > MAX_WINDOW_NAME || text[0] !== '{') return kept
-    const parsed: unknown = JSON.parse(text)
-    if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) return kept
-    let count = 0
-    for (const [key, value] of Object.entries(parsed)) {
-      const flat = value === null || ['number', 'boolean'].includes(typeof value) || (typeof value === 'string' && value.length <= MAX_FOREIGN_VALUE)
-      // A deep value under a store's key stays as `null`: something else sits in its place.
-      if (key.startsWith(SHARE_PREFIX) && key.length <= MAX_FOREIGN_VALUE) kept[key] = flat ? (value as string) : null
-      else if (flat && key.length <= MAX_FOREIGN_VALUE && count++ < MAX_FOREIGN_ENTRIES) kept[key] = value as string | number | boolean | null
-    }
-  } catch {
-    // junk: ours to replace
-  }
-  return kept
-}
-
-/** S1 of a store: the bytes, `undefined` when there is none, `null` when something else sits in its place. */
-export function readShare(storeName: string): Uint8Array | undefined | null {
-  const hex = readWindowName()[SHARE_PREFIX + storeName]
-  if (hex === undefined) return undefined
-  if (typeof hex !== 'string' || !/^[0-9a-f]{64}$/.test(hex)) return null
-  return Uint8Array.from({ length: SHARE_LENGTH }, (_, i) => parseInt(hex.slice(i * 2, i * 2 + 2), 16))
-}
-
-/** Writes (or with `undefined`, removes) S1 of a store, keeping small flat entries of others. */
-export function writeShare(storeName: string, share: Uint8Array | undefined): void {
-  const shares = readWindowName()
-  const key = SHARE_PREFIX + storeName
-  if (share) shares[key] = toHex(share)
-  // eslint-disable-next-line @typescript-eslint/no-dynamic-delete -- a plain JSON object of our own parsing
-  else delete shares[key]
-  window.name = Object.keys(shares).length ? JSON.stringify(shares) : ''
-}

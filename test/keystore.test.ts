@@ -158,14 +158,37 @@ describe('events (session-keystore semantics)', () => {
     expect(store.get('k')).toBe('kept')
   })
 
-  it('get(name, now) checks expiry against the clock given, as session-keystore does', () => {
+  it('get(name, now) with a clock past the expiry expires the key for good, as session-keystore\'s own test asserts', () => {
+    // session-keystore's test: set a key expiring at t, get(name, t + 100) is null and one
+    // `expired` event is emitted; the key is gone.
     const store = makeStore()
+    const expired: string[] = []
+    store.on('expired', ({ name }) => expired.push(name))
     const at = Date.now() + 60_000
     store.set('k', 'v', at)
     expect(store.get('k', at - 1)).toBe('v')
-    expect(store.get('k', at)).toBeNull()
-    expect(store.get('k')).toBe('v') // not expired for real
+    expect(expired).toEqual([])
+    expect(store.get('k', at + 100)).toBeNull()
+    expect(expired).toEqual(['k'])
+    expect([store.get('k'), store.has('k'), store.keys()]).toEqual([null, false, []])
+    expect(store.get('k', at + 200)).toBeNull()
+    expect(expired).toEqual(['k'])
     expect(() => store.get('k', 'now' as never)).toThrow(/^now must be epoch milliseconds/)
+  })
+
+  it('get(name, now) does what session-keystore itself does, step by step', async () => {
+    const { default: Theirs } = await import('session-keystore')
+    const run = (store: { on(e: 'expired', l: (p: { name: string }) => void): unknown; set(n: string, v: string, at: number): void; get(n: string, now?: number): string | null }): unknown[] => {
+      const log: unknown[] = []
+      store.on('expired', ({ name }) => log.push(`expired:${name}`))
+      const at = Date.now() + 60_000
+      store.set('k', 'v', at)
+      log.push(store.get('k', at - 1), store.get('k', at + 100), store.get('k'), store.get('k', at + 200))
+      return log
+    }
+    const theirs = run(new Theirs<'k'>({ name: 'differential' }) as never)
+    expect(run(makeStore({ name: 'differential' }) as never)).toEqual(theirs)
+    expect(theirs).toEqual(['expired:k', 'v', null, null, null]) // the events as they come, then what each get returned
   })
 
   it('replacing a live key with an expiry in the past removes it with expired', () => {

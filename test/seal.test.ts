@@ -1,14 +1,10 @@
 import fc from 'fast-check'
-import { afterEach, describe, expect, it } from 'vitest'
-import { FORMAT_VERSION, SHARE_LENGTH, open, pack, randomBytes, readShare, seal, tabId, unpack, writeShare } from '../src/seal'
+import { describe, expect, it } from 'vitest'
+import { FORMAT_VERSION, SHARE_LENGTH, open, pack, randomBytes, seal, tag, unpack } from '../src/seal'
 import { encodeEntries } from '../src/encoding'
 
-afterEach(() => {
-  window.name = ''
-})
-
-/** Accepts seals made by history entry `entry` only. */
-const only = (entry: string) => (sealer: string) => sealer === entry
+/** Opens only seals of context `context` (the caller's look at the context: lifecycle/placement.ts). */
+const only = (context: string) => (sealed: string) => (sealed === context ? undefined : ('left-origin' as const))
 
 describe('text packing (15 bits per UTF-16 unit)', () => {
   it('round-trips any bytes, using only U+0800..U+87FF', () => {
@@ -48,7 +44,7 @@ describe('text packing (15 bits per UTF-16 unit)', () => {
 describe('seal and open', () => {
   const plain = encodeEntries(new Map([['k', { value: 'secret value', expiresAt: Infinity }]]), 0, { epoch: '', lastActive: 0 }).bytes
 
-  it('opens what it sealed, under the same S1, store name and sealing history entry only', () => {
+  it('opens what it sealed, under the same S1 and store name, once its context is accepted', () => {
     const s1 = randomBytes(SHARE_LENGTH)
     const text = seal(plain, s1, 'app', 'entry')
     expect(open(text, s1, 'app', only('entry'))).toEqual(plain)
@@ -78,6 +74,18 @@ describe('seal and open', () => {
         expect(['tampered', 'corrupt', 'unsupported-version', 'left-origin']).toContain(open(changed, s1, 'app', only('entry')))
       }
     }
+  })
+
+  it('binds its context: one changed in transit fails authentication, whatever the caller accepts', () => {
+    const s1 = randomBytes(SHARE_LENGTH)
+    const envelope = unpack(seal(plain, s1, 'app', 'g1 entry'))!
+    const at = 1 + SHARE_LENGTH + 12 + 1 // the first byte of the context
+    for (const i of [at, at + 1, at + 3]) {
+      const changed = envelope.slice()
+      changed[i]! ^= 1
+      expect(open(pack(changed), s1, 'app', () => undefined)).toBe('tampered')
+    }
+    expect(open(pack(envelope), s1, 'app', () => undefined)).toEqual(plain)
   })
 
   it('reports another format version as unsupported, and junk, truncation and random text as corrupt or tampered', () => {
@@ -112,47 +120,14 @@ describe('seal and open', () => {
   })
 })
 
-describe('tab id', () => {
-  it('is the same for the same S1, differs between shares, and shows nothing of S1', () => {
+describe('share tags', () => {
+  it('are the same for the same share, differ between shares, and show nothing of it', () => {
     const s1 = randomBytes(SHARE_LENGTH)
-    expect(tabId(s1)).toBe(tabId(s1.slice()))
-    expect(tabId(s1)).toMatch(/^[0-9a-f]{16}$/)
-    expect(tabId(randomBytes(SHARE_LENGTH))).not.toBe(tabId(s1))
+    expect(tag(s1)).toBe(tag(s1.slice()))
+    expect(tag(s1)).toMatch(/^[0-9a-f]{16}$/)
+    expect(tag(randomBytes(SHARE_LENGTH))).not.toBe(tag(s1))
     const hex = Array.from(s1, (b) => b.toString(16).padStart(2, '0')).join('')
-    for (let i = 0; i + 4 <= 16; i += 2) expect(hex).not.toContain(tabId(s1).slice(i, i + 8))
-  })
-})
-
-describe('shares in window.name', () => {
-  it('writes one entry per store and keeps entries of other stores and libraries', () => {
-    window.name = JSON.stringify({ 'other-lib': 'keep me', 'tab-keystore:b': 'x' })
-    const share = randomBytes(SHARE_LENGTH)
-    writeShare('a', share)
-    expect(readShare('a')).toEqual(share)
-    const parsed = JSON.parse(window.name)
-    expect(parsed['other-lib']).toBe('keep me')
-    expect(parsed['tab-keystore:b']).toBe('x')
-    expect(parsed['tab-keystore:a']).toMatch(/^[0-9a-f]{64}$/)
-    writeShare('a', undefined)
-    expect(JSON.parse(window.name)).toEqual({ 'other-lib': 'keep me', 'tab-keystore:b': 'x' })
-  })
-
-  it('tells a missing share from a foreign value in its place', () => {
-    for (const name of ['', 'plain-window-name', '[1,2]', 'null', '{"tab-keystore:a":1}', '{bad json', '"str"']) {
-      window.name = name
-      const expected = name === '{"tab-keystore:a":1}' ? null : undefined
-      expect(readShare('a'), name).toBe(expected)
-    }
-    for (const value of ['', 'zz'.repeat(32), 'ab'.repeat(31), 'AB'.repeat(32), 'ab'.repeat(33), 42, null, ['ab']]) {
-      window.name = JSON.stringify({ 'tab-keystore:a': value })
-      expect(readShare('a')).toBeNull()
-    }
-  })
-
-  it('replaces a window.name that is not a JSON object', () => {
-    window.name = 'my-popup'
-    writeShare('a', randomBytes(SHARE_LENGTH))
-    expect(Object.keys(JSON.parse(window.name))).toEqual(['tab-keystore:a'])
+    for (let i = 0; i + 4 <= 16; i += 2) expect(hex).not.toContain(tag(s1).slice(i, i + 8))
   })
 })
 
@@ -176,24 +151,5 @@ describe('hostile input (review findings)', () => {
     )
     // Found by the review: the spare flag set and one more zero unit decoded to the same bytes.
     expect(unpack('\u0801\u0800')).toBeUndefined()
-  })
-
-  it('nothing in window.name makes reading or writing a share throw, however deep or large', () => {
-    const deep = '['.repeat(10_000) + ']'.repeat(10_000)
-    const deepObject = `{"x":${'{"a":'.repeat(5000)}1${'}'.repeat(5000)},"tab-keystore:a":"${'ab'.repeat(32)}"}`
-    const big = JSON.stringify({ junk: 'x'.repeat(30_000_000) })
-    for (const name of [deep, deepObject, big, `{"a":${deep}}`]) {
-      window.name = name
-      expect(() => readShare('a')).not.toThrow()
-      expect(() => writeShare('a', randomBytes(SHARE_LENGTH))).not.toThrow()
-      expect(readShare('a')).toBeInstanceOf(Uint8Array)
-      expect(window.name.length).toBeLessThan(10_000)
-    }
-  })
-
-  it('keeps foreign entries only when they are small and flat', () => {
-    window.name = JSON.stringify({ flat: 'kept', n: 1, nested: { a: 1 }, list: [1], long: 'x'.repeat(5000) })
-    writeShare('a', randomBytes(SHARE_LENGTH))
-    expect(Object.keys(JSON.parse(window.name)).sort()).toEqual(['flat', 'n', 'tab-keystore:a'])
   })
 })

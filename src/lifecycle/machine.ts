@@ -1,0 +1,416 @@
+import type { ErrorReason } from '../events'
+import { SHARE_LENGTH, randomBytes, seal, tag } from '../seal'
+import { readShare, writeShare } from '../share'
+import { type Intent, type NavigateEventLike, catchUp, context, load, navigation } from './placement'
+import { type TabStorage, type Where, openTab, token } from './tab'
+
+/** What the page lifecycle needs from a store. */
+export interface TabHost {
+  /** Serialises the live entries, the logout epoch and the last activity; the caller wipes `bytes`. */
+  encode(): { bytes: Uint8Array; count: number }
+  size(): number
+  lastActive(): number
+  /** The `sealWhenHidden` option. */
+  sealWhenHidden(): boolean
+  /** Back from the back/forward cache, the page takes the tab's newer state; false when it dropped it (a logout, idle time). */
+  adopt(plain: Uint8Array): boolean
+  /** Back from the cache, the page drops its keys: the tab's latest state is empty, or (`stale`) has keys it cannot have. */
+  drop(stale: boolean): void
+  /** Back from the cache, first thing: a logout everywhere since, and the tab's last activity. */
+  returned(lastActive: number): void
+  /** Entering the cache (true), and back with the tab's state settled (false): idle time is judged then. */
+  frozen(frozen: boolean): void
+  report(reason: ErrorReason, error?: unknown): void
+  persisted(count: number): void
+}
+
+/** A store's tie to its tab, present only in a browser window with usable sessionStorage. */
+export interface TabLink {
+  /** The plaintext state the tab handed this page at load, if any. */
+  readonly restored: Uint8Array | undefined
+  /** Called once the store holds what was restored (`changed`: less of it): the page now holds the tab's latest state. */
+  start(changed: boolean): void
+  /** Seals into sessionStorage now, and again after every change, until the page goes. */
+  persist(): void
+  /** The store changed. */
+  changed(): void
+  /** The logout-everywhere epoch (`''` when none). */
+  epoch(): string
+  /** Starts a new logout-everywhere epoch and returns it. */
+  logout(): string
+  /** For good (`destroy()`): nothing is left for the next page, and pages of the tab in the cache drop theirs. */
+  detach(): void
+}
+
+const ACTIVE = 'active'
+const HIDDEN = 'hidden'
+const LEAVING = 'leaving'
+const FROZEN = 'frozen'
+const GONE = 'gone'
+type State = typeof ACTIVE | typeof HIDDEN | typeof LEAVING | typeof FROZEN | typeof GONE
+
+/**
+ * The legal transitions: the states each may come from, and the state it leads to. An
+ * event that names no legal transition from the current state is ignored (a
+ * `visibilitychange` of a page in the back/forward cache, a `pagehide` after `destroy()`).
+ */
+const TRANSITIONS = {
+  /** `visibilitychange` to hidden, `freeze`: the tab went to the background. */
+  hide: [[ACTIVE], HIDDEN],
+  /** `visibilitychange` to visible, `resume`. */
+  show: [[HIDDEN], ACTIVE],
+  /** `navigate`, `pageswap`: the page learns where it is going. */
+  announce: [[ACTIVE, HIDDEN, LEAVING], LEAVING],
+  /** A navigation announced to another origin did not happen (a download, a 204, a slow answer). */
+  stay: [[LEAVING], ACTIVE],
+  /** `pagehide`, persisted: into the back/forward cache. */
+  freeze: [[ACTIVE, HIDDEN, LEAVING], FROZEN],
+  /** `pagehide`, not persisted: the document goes. */
+  unload: [[ACTIVE, HIDDEN, LEAVING], GONE],
+  /** `pageshow`, persisted: back from the cache. */
+  restore: [[FROZEN], ACTIVE],
+  /** `destroy()`. */
+  detach: [[ACTIVE, HIDDEN, LEAVING, FROZEN, GONE], GONE],
+} as const satisfies Record<string, readonly [readonly State[], State]>
+type Transition = keyof typeof TRANSITIONS
+
+/** How long a navigation to another origin may take before the page counts it as not happening. */
+const STAY_AFTER = 3000
+
+const isQuotaError = (error: unknown): boolean =>
+  error instanceof DOMException && (error.name === 'QuotaExceededError' || error.code === 22)
+
+/**
+ * Ties store `name` to its tab: restores what the previous page of the tab left, and keeps
+ * the tab's one latest state as the page lives, leaves, sits in the back/forward cache and
+ * comes back (DESIGN.md). `undefined` (memory only) in Node, SSR and Workers, and where
+ * sessionStorage cannot be used.
+ */
+export function linkTab(name: string, host: TabHost): TabLink | undefined {
+  // `window` alone is not enough: happy-dom and some SSR setups define it without a document.
+  if (typeof window !== 'object' || typeof document !== 'object') return undefined
+  const share = readShare(name)
+  // A window another page opened has a copy of the opener's sessionStorage (all three
+  // engines, measured), and no share: it is a new tab. (A tab's own page always finds its
+  // share, except after a trip to another site in Firefox and WebKit, which clear
+  // `window.name`; a tab opened with an opener then starts anew: DESIGN.md.)
+  const tab = openTab(name, !share && window.opener != null)
+  if ('error' in tab) {
+    host.report('storage-unavailable', tab.error)
+    return undefined
+  }
+  return new Lifecycle(name, host, tab, share)
+}
+
+class Lifecycle implements TabLink {
+  readonly restored: Uint8Array | undefined
+  readonly #name: string
+  readonly #host: TabHost
+  readonly #tab: TabStorage
+  #state: State = ACTIVE
+  /** Where the page goes, once the engine said (`navigate`, `pageswap`). */
+  #intent: Intent | undefined
+  /** S1: in `window.name` while `#shown`. */
+  #share: Uint8Array
+  #shown = false
+  /** Shown when the page went into the cache: an empty `window.name` on return then says the engine cleared it. */
+  #leftShown = false
+  /** The generation of the state this page holds, as the tab's record names it. */
+  #gen: string
+  /** Changes here, and how many of them the record has seen: when they differ, the state is of a new generation. */
+  #version = 0
+  #recorded = 0
+  /** Whether the record says the tab has keys (it changes as the store fills or empties). */
+  #recordedKeys = false
+  /** The version sealed at `pageswap` for a traversal (Chromium shows the restored page before `pagehide`). */
+  #sealedAt = -1
+  #exposed: string[]
+  #persistent = false
+  /** Sealed because the page is hidden (`sealWhenHidden`); taken back when shown. */
+  #sealedHidden = false
+  #scheduled = false
+  /** At load, the tab's keys could not be had. */
+  readonly #lost: boolean
+  #stay: ReturnType<typeof setTimeout> | undefined
+
+  constructor(name: string, host: TabHost, tab: TabStorage, share: Uint8Array | null | undefined) {
+    this.#name = name
+    this.#host = host
+    this.#tab = tab
+    const sealed = tab.takeSealed()
+    const record = tab.record()
+    const loaded = load(record, sealed, share, name)
+    // The keys of the record's generation are gone: this page's state is a new one (start()).
+    this.#lost = Boolean(loaded && 'error' in loaded)
+    if (loaded && 'error' in loaded) host.report(loaded.error)
+    this.restored = loaded && 'plain' in loaded ? loaded.plain : undefined
+    this.#gen = record?.g ?? token()
+    this.#exposed = record?.x ?? []
+    // The share in `window.name` is trusted only as the one the tab's state goes with, and
+    // no other origin saw: any site the tab visited may have planted one it knows.
+    this.#share = share && record?.k === tag(share) && !this.#exposed.includes(record.k) ? share : randomBytes(SHARE_LENGTH)
+    this.#showShare(true)
+    for (const type of ['pagehide', 'pageshow', 'pageswap']) window.addEventListener(type, this)
+    for (const type of ['visibilitychange', 'freeze', 'resume']) document.addEventListener(type, this)
+    navigation()?.addEventListener('navigate', this)
+  }
+
+  start(changed: boolean): void {
+    // The store took what was restored: the same state as the record's, unless it dropped some.
+    this.#recorded = this.#version
+    if (changed || this.#lost) this.#version++
+    this.#record('live')
+    if (document.visibilityState === 'hidden') this.#go('hide')
+  }
+
+  /** The one place where browser events become transitions. */
+  handleEvent(event: Event): void {
+    const persisted = (event as PageTransitionEvent).persisted
+    if (event.type === 'navigate') this.#announce(intentOf(event as unknown as NavigateEventLike), event as unknown as NavigateEventLike)
+    else if (event.type === 'pageswap') this.#announce(swapIntent(event))
+    else if (event.type === 'pagehide') this.#go(persisted ? 'freeze' : 'unload')
+    else if (event.type === 'pageshow') {
+      if (persisted) this.#go('restore')
+    }
+    else this.#go(event.type === 'resume' || (event.type === 'visibilitychange' && document.visibilityState === 'visible') ? 'show' : 'hide')
+  }
+
+  /** Takes transition `name` if it is legal from the current state, and runs what it does. */
+  #go(name: Transition): boolean {
+    const [from, to] = TRANSITIONS[name]
+    if (!(from as readonly State[]).includes(this.#state)) return false
+    this.#state = to
+    this.#actions[name]()
+    return true
+  }
+
+  readonly #actions: Record<Transition, () => void> = {
+    hide: () => {
+      if (!this.#host.sealWhenHidden() || !this.#host.size()) return
+      this.#sealedHidden = true
+      this.#place('next')
+    },
+    show: () => {
+      if (!this.#sealedHidden) return
+      this.#sealedHidden = false
+      if (this.#persistent) return
+      this.#tab.unseal()
+      this.#record('live')
+    },
+    announce: () => undefined,
+    stay: () => {
+      this.#intent = undefined
+      this.#showShare()
+      this.#record('live')
+    },
+    freeze: () => this.#leave(true),
+    unload: () => this.#leave(false),
+    restore: () => this.#restore(),
+    detach: () => this.#detach(),
+  }
+
+  /**
+   * The engine said where the page goes. To another origin: nothing may rest sealed
+   * while that origin is shown, and where the page learns it in time (`navigate`: links,
+   * forms, script navigations in Chromium and Firefox), the share leaves `window.name`
+   * before the other origin can read it (Chromium shows it to other origins: measured),
+   * and comes back if the page is still here after all. Any other navigation needs the
+   * share in `window.name` for the next page. A traversal is sealed at `pageswap`, because
+   * Chromium shows the restored page before this one's `pagehide`.
+   */
+  #announce(intent: Intent | undefined, navigate?: NavigateEventLike): void {
+    if (!intent || !this.#go('announce')) return
+    clearTimeout(this.#stay)
+    this.#intent = intent
+    if (intent === 'away') {
+      if (navigate) {
+        this.#hideShare()
+        this.#stay = setTimeout(() => this.#go('stay'), STAY_AFTER)
+        navigate.signal?.addEventListener('abort', () => this.#go('stay'))
+      } else if (this.#shown) {
+        // Chromium: a browser-UI navigation or a traversal to another origin (they fire no
+        // `navigate`) shows that origin the share; the tab moves to a fresh one before it
+        // seals anything again (DESIGN.md).
+        this.#exposed.push(tag(this.#share))
+      }
+      this.#place('away')
+    } else {
+      this.#showShare()
+      if (intent === 'traverse' && !navigate) {
+        this.#place('traverse')
+        this.#sealedAt = this.#version
+      }
+    }
+  }
+
+  /** `pagehide`: seals for where the page goes, unless `pageswap` did and nothing changed since. */
+  #leave(frozen: boolean): void {
+    clearTimeout(this.#stay)
+    if (frozen) this.#host.frozen(true)
+    this.#leftShown = this.#shown
+    const intent = this.#intent ?? 'next'
+    const sealedAt = this.#sealedAt
+    this.#intent = undefined
+    this.#sealedAt = -1
+    if (sealedAt === this.#version) return
+    // Changed after `pageswap` (an app's own pagehide handler): in Chromium the restored
+    // page may already have taken the tab's state, and then it is the latest.
+    if (sealedAt >= 0 && this.#tab.record()?.w !== 'slot') return
+    this.#place(intent)
+  }
+
+  /** What is sealed where: for the next page (sessionStorage), a traversal (the record), or nothing. */
+  #place(intent: Intent): void {
+    const { bytes, count } = this.#host.encode()
+    const gen = this.#nextGen()
+    try {
+      if (!count || intent === 'away') {
+        this.#tab.unseal()
+        this.#record(count ? 'away' : 'live')
+        return
+      }
+      const text = seal(bytes, this.#share, this.#name, context(gen))
+      // localStorage (5 MiB per origin) may refuse a large state: then sessionStorage,
+      // which a fresh load reads too.
+      if (intent === 'traverse' && this.#record('slot', text)) this.#tab.unseal()
+      else {
+        this.#tab.seal(text)
+        this.#record('sealed')
+      }
+      this.#host.persisted(count)
+    } catch (error) {
+      const quota = isQuotaError(error)
+      this.#host.report(quota ? 'quota' : 'storage-unavailable', error)
+      this.#tab.unseal()
+      // Nobody listens while a page leaves: the record tells the next page.
+      this.#record('quota')
+    } finally {
+      bytes.fill(0)
+    }
+  }
+
+  /**
+   * `pageshow`, persisted: this page shows keys again only if they are the tab's latest
+   * state (DESIGN.md, "one tab, one latest state"), and takes a fresh share if the one it
+   * holds may have been shown to another origin.
+   */
+  #restore(): void {
+    const record = this.#tab.record()
+    this.#host.returned(record?.a ?? 0)
+    const outcome = catchUp(record, this.#gen, this.#tab.takeSealed(), this.#share, this.#name)
+    if (record && outcome !== 'current') {
+      const taken = typeof outcome === 'object' ? this.#host.adopt(outcome.plain) : (this.#host.drop(outcome === 'stale'), outcome === 'empty')
+      // This page now holds the record's generation, unless it holds less: it dropped keys
+      // the tab has elsewhere (stale), or dropped what it took (a logout, idle time).
+      this.#gen = record.g
+      this.#recorded = this.#version
+      if (!taken) this.#version++
+    }
+    this.#exposed = record?.x ?? this.#exposed
+    const mine = tag(this.#share)
+    if (this.#exposed.includes(mine)) {
+      // WebKit clears `window.name` for other origins (measured): an empty one says the
+      // other origin saw nothing. Chromium shows a restored page its own stale value.
+      if (this.#leftShown && readShare(this.#name) === undefined) this.#exposed = this.#exposed.filter((t) => t !== mine)
+      else this.#share = randomBytes(SHARE_LENGTH)
+    }
+    // Rewritten on every return: WebKit cleared it, Chromium shows this page a stale view,
+    // and Firefox restores it (and its first reload reverts a write made now: measured).
+    this.#showShare(true)
+    this.#record('live')
+    // persist() keeps its promise: sealed again, under the share the page now holds.
+    if (this.#persistent) this.#place('next')
+    this.#host.frozen(false)
+  }
+
+  persist(): void {
+    if (this.#state === GONE) return
+    this.#persistent = true
+    this.#place('next')
+  }
+
+  changed(): void {
+    this.#version++
+    if (this.#scheduled) return
+    this.#scheduled = true
+    queueMicrotask(() => {
+      this.#scheduled = false
+      // Once the page announced where it goes, leaving decides what is sealed.
+      if (this.#state !== ACTIVE && this.#state !== HIDDEN) return
+      // A state sealed by persist() or while hidden must not outlive a change; otherwise
+      // the record only needs to know whether the tab holds keys (a crash then is told).
+      if (this.#persistent || this.#sealedHidden) this.#place('next')
+      else if (this.#host.size() > 0 !== this.#recordedKeys) this.#record('live')
+    })
+  }
+
+  epoch(): string {
+    return this.#tab.epoch()
+  }
+
+  logout(): string {
+    return this.#tab.logout()
+  }
+
+  detach(): void {
+    this.#go('detach')
+  }
+
+  #detach(): void {
+    for (const type of ['pagehide', 'pageshow', 'pageswap']) window.removeEventListener(type, this)
+    for (const type of ['visibilitychange', 'freeze', 'resume']) document.removeEventListener(type, this)
+    navigation()?.removeEventListener('navigate', this)
+    clearTimeout(this.#stay)
+    this.#tab.unseal()
+    // An empty state of a new generation: pages of the tab in the cache drop theirs.
+    this.#version++
+    this.#record('live')
+    this.#hideShare()
+    this.#share.fill(0)
+  }
+
+  /** A new generation when the state changed since the record last named one. */
+  #nextGen(): string {
+    if (this.#version !== this.#recorded) {
+      this.#gen = token()
+      this.#recorded = this.#version
+    }
+    return this.#gen
+  }
+
+  #record(w: Where, s?: string): boolean {
+    const n = this.#host.size()
+    this.#recordedKeys = n > 0
+    return this.#tab.write({ g: this.#nextGen(), n, w, a: this.#host.lastActive(), k: tag(this.#share), x: this.#exposed, ...(s ? { s } : {}) })
+  }
+
+  #showShare(force?: boolean): void {
+    if (this.#shown && !force) return
+    writeShare(this.#name, this.#share)
+    this.#shown = true
+  }
+
+  #hideShare(): void {
+    if (!this.#shown) return
+    writeShare(this.#name, undefined)
+    this.#shown = false
+  }
+}
+
+/**
+ * Where a `navigate` event says the page goes (Chromium, Firefox): traversals within the
+ * app, and any other navigation (links, forms, scripts, reloads) within the app or to
+ * another origin. It fires neither for browser-UI navigations (the address bar,
+ * bookmarks) nor for traversals to another origin (measured).
+ */
+function intentOf({ destination, navigationType }: NavigateEventLike): Intent | undefined {
+  if (destination.sameDocument) return undefined
+  if (new URL(destination.url).origin !== location.origin) return 'away'
+  return navigationType === 'traverse' ? 'traverse' : 'next'
+}
+
+/** Where `pageswap` says the page goes (Chromium, WebKit): `activation` is null for another origin. */
+function swapIntent(event: Event): Intent {
+  const activation = (event as Event & { activation: { navigationType: string } | null }).activation
+  return !activation ? 'away' : activation.navigationType === 'traverse' ? 'traverse' : 'next'
+}

@@ -1,0 +1,93 @@
+import type { ErrorReason } from '../events'
+import { type OpenFailure, open } from '../seal'
+import type { TabRecord } from './tab'
+
+/*
+ * What a page makes of what the tab holds: the decisions of the lifecycle, in terms of
+ * the tab's record (tab.ts), with no I/O of their own. The rule they keep (DESIGN.md):
+ * a page shows keys only while they are the tab's latest state, and says so when keys are
+ * lost.
+ */
+
+/** Where a leaving page goes, as far as the engine told it (machine.ts). */
+export type Intent = 'next' | 'traverse' | 'away'
+
+/** The part of the Navigation API used here (Chromium, Firefox; not WebKitGTK 2.50). */
+export interface NavigationLike {
+  readonly currentEntry: { readonly key: string } | null
+  readonly activation?: { readonly from: { readonly key: string } | null } | null
+  entries(): { readonly key: string }[]
+  addEventListener(type: 'navigate', listener: EventListenerObject): void
+  removeEventListener(type: 'navigate', listener: EventListenerObject): void
+}
+
+export interface NavigateEventLike {
+  readonly destination: { readonly url: string; readonly sameDocument: boolean }
+  readonly navigationType: string
+  readonly signal?: AbortSignal
+}
+
+export const navigation = (): NavigationLike | undefined => (window as { navigation?: NavigationLike }).navigation
+
+/**
+ * A seal's context: the generation of the state it holds, and the history entry of the
+ * page that sealed it (`navigation.currentEntry.key`; `''` without the Navigation API).
+ */
+export const context = (gen: string): string => `${gen} ${navigation()?.currentEntry?.key ?? ''}`
+
+/**
+ * Whether a seal of context `sealed` may be opened here, and holds generation `gen` (any,
+ * when the tab keeps no record). The sealing entry must be in this page's same-origin
+ * history: `navigation.entries()`, or `activation.from` after a crash-reload (which gives
+ * the page a new entry). A page reached through another origin, or a window another page
+ * opened, starts a history of its own: a visited site that forks the tab into a window
+ * with a copy of its sessionStorage and its `window.name` (Chromium lets it read both)
+ * opens nothing. Without the Navigation API seals are unbound (`''`), and bound ones
+ * cannot come from this engine.
+ */
+const checker = (gen: string | undefined) => (sealed: string): OpenFailure | undefined => {
+  const at = sealed.indexOf(' ')
+  const entry = sealed.slice(at + 1)
+  const nav = navigation()
+  const allowed = nav ? entry !== '' && (nav.activation?.from?.key === entry || nav.entries().some((e) => e.key === entry)) : entry === ''
+  if (!allowed) return 'left-origin'
+  if (gen !== undefined && sealed.slice(0, at) !== gen) return 'outdated'
+  return undefined
+}
+
+export type Loaded = { plain: Uint8Array } | { error: ErrorReason } | undefined
+
+/**
+ * A fresh page of the tab: the latest state, from the seal the previous page left in
+ * sessionStorage (`sealed`) or in the record. Nothing, when the latest state is empty;
+ * the reason, when it had keys that cannot be had: they stayed with a page that left for
+ * another origin (`left-origin`), did not fit (`quota`), or the page holding them died
+ * without sealing them (`lost`: a crash, a kill, a `pagehide` cut short).
+ */
+export function load(record: TabRecord | undefined, sealed: string | null, share: Uint8Array | null | undefined, name: string): Loaded {
+  if (record && !record.n) return undefined
+  if (record?.w === 'away') return { error: 'left-origin' }
+  if (record?.w === 'quota') return { error: 'quota' }
+  const text = record?.w === 'slot' ? record.s! : sealed
+  if (text === null) return record && { error: 'lost' }
+  // Gone or rewritten: Firefox and WebKit clear `window.name` on a navigation to another
+  // origin, and any site the tab visited could have rewritten it.
+  if (!share) return { error: share === null ? 'tampered' : 'missing-share' }
+  const opened = open(text, share, name, checker(record?.g))
+  if (typeof opened !== 'string') return { plain: opened }
+  return { error: opened === 'outdated' ? 'lost' : opened }
+}
+
+/**
+ * A page back from the back/forward cache, holding generation `gen`: `current` when it
+ * missed no change; otherwise the latest state if it can be opened here (sealed for a
+ * traversal, or in sessionStorage where the engine shows this page later writes), `empty`
+ * when the latest state is, and `stale` when it has keys this page cannot have.
+ */
+export function catchUp(record: TabRecord | undefined, gen: string, sealed: string | null, share: Uint8Array, name: string): 'current' | 'empty' | 'stale' | { plain: Uint8Array } {
+  if (!record || record.g === gen) return 'current'
+  if (!record.n) return 'empty'
+  const text = record.w === 'slot' ? record.s! : record.w === 'sealed' ? sealed : null
+  const opened = text === null ? 'stale' : open(text, share, name, checker(record.g))
+  return typeof opened === 'string' ? 'stale' : { plain: opened }
+}

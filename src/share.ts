@@ -1,0 +1,58 @@
+import { SHARE_LENGTH, toHex } from './seal'
+
+/*
+ * S1, the share a tab keeps in `window.name`: it lives as long as the tab, no engine we
+ * test writes it to disk, and a new tab starts without it. Chromium shows it to pages of
+ * other origins the tab visits (measured: e2e/facts.test.js); see DESIGN.md for how the
+ * lifecycle keeps it from them where it can, and what it does when it could not.
+ *
+ * `window.name` holds a JSON object with one entry per store (`tab-keystore:<name>`, S1 in
+ * hex). Any site the tab visits may have left anything there, so reading it is capped: a
+ * value over 8 KiB is not parsed at all, and of a JSON object only small flat entries of
+ * other libraries are kept (strings up to 1 KiB, numbers, booleans, null; 32 at most).
+ * Re-serialising a deeply nested value could overflow the stack, and a huge one would be
+ * carried (and parsed) on every load. Anything else is replaced: a plain window name
+ * (or junk) cannot hold an entry.
+ */
+const SHARE_PREFIX = 'tab-keystore:'
+const MAX_WINDOW_NAME = 8192
+const MAX_FOREIGN_VALUE = 1024
+const MAX_FOREIGN_ENTRIES = 32
+
+function readWindowName(): Record<string, string | number | boolean | null> {
+  const kept: Record<string, string | number | boolean | null> = {}
+  try {
+    const text = window.name
+    if (text.length > MAX_WINDOW_NAME || text[0] !== '{') return kept
+    const parsed: unknown = JSON.parse(text)
+    if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) return kept
+    let count = 0
+    for (const [key, value] of Object.entries(parsed)) {
+      const flat = value === null || ['number', 'boolean'].includes(typeof value) || (typeof value === 'string' && value.length <= MAX_FOREIGN_VALUE)
+      // A deep value under a store's key stays as `null`: something else sits in its place.
+      if (key.startsWith(SHARE_PREFIX) && key.length <= MAX_FOREIGN_VALUE) kept[key] = flat ? (value as string) : null
+      else if (flat && key.length <= MAX_FOREIGN_VALUE && count++ < MAX_FOREIGN_ENTRIES) kept[key] = value as string | number | boolean | null
+    }
+  } catch {
+    // junk: ours to replace
+  }
+  return kept
+}
+
+/** S1 of a store: the bytes, `undefined` when there is none, `null` when something else sits in its place. */
+export function readShare(storeName: string): Uint8Array | undefined | null {
+  const hex = readWindowName()[SHARE_PREFIX + storeName]
+  if (hex === undefined) return undefined
+  if (typeof hex !== 'string' || !/^[0-9a-f]{64}$/.test(hex)) return null
+  return Uint8Array.from({ length: SHARE_LENGTH }, (_, i) => parseInt(hex.slice(i * 2, i * 2 + 2), 16))
+}
+
+/** Writes (or with `undefined`, removes) S1 of a store, keeping small flat entries of others. */
+export function writeShare(storeName: string, share: Uint8Array | undefined): void {
+  const shares = readWindowName()
+  const key = SHARE_PREFIX + storeName
+  if (share) shares[key] = toHex(share)
+  // eslint-disable-next-line @typescript-eslint/no-dynamic-delete -- a plain JSON object of our own parsing
+  else delete shares[key]
+  window.name = Object.keys(shares).length ? JSON.stringify(shares) : ''
+}

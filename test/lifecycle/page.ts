@@ -1,0 +1,100 @@
+import { vi } from 'vitest'
+import type { KeystoreErrorEvent, SessionKeystore, SessionKeystoreOptions } from '../../src/index'
+
+// happy-dom has no real page lifecycle: a "page" here is a fresh copy of the modules with
+// the previous page's listeners removed, and the browser's events are dispatched by hand.
+// This checks the protocol; e2e/ proves the behaviour in Chromium, Firefox and WebKit.
+
+type Listener = [EventTarget, string, EventListenerOrEventListenerObject]
+let listeners: Listener[] = []
+let stores: SessionKeystore[] = []
+
+/** Records every listener a page adds, so that leaving the page can remove them. */
+export function trackListeners(): void {
+  for (const target of [window, document] as EventTarget[]) {
+    if (vi.isMockFunction(target.addEventListener)) continue
+    const add = target.addEventListener.bind(target)
+    vi.spyOn(target, 'addEventListener').mockImplementation((type: string, listener: EventListenerOrEventListenerObject | null) => {
+      if (!listener) return
+      listeners.push([target, type, listener])
+      add(type, listener)
+    })
+  }
+}
+
+export interface Opened {
+  store: SessionKeystore
+  errors: KeystoreErrorEvent['reason'][]
+  events: string[]
+}
+
+/** A new page of the tab, with its store: the modules are loaded afresh, as a page load does. */
+export async function open(options: SessionKeystoreOptions = {}): Promise<Opened> {
+  vi.resetModules()
+  const { SessionKeystore } = await import('../../src/index')
+  const store = new SessionKeystore<Record<string, string | Uint8Array>>({ name: 'app', ...options })
+  stores.push(store)
+  const errors: KeystoreErrorEvent['reason'][] = []
+  const events: string[] = []
+  store.on('error', ({ reason }) => errors.push(reason))
+  for (const event of ['created', 'updated', 'deleted', 'expired'] as const) store.on(event, ({ name }) => events.push(`${event}:${name}`))
+  store.on('restored', ({ count, source }) => events.push(`restored:${source}:${count}`))
+  store.on('cleared', ({ reason, count }) => events.push(`cleared:${reason}:${count}`))
+  await Promise.resolve() // restore events are delivered in a microtask after construction
+  return { store, errors, events }
+}
+
+export const fire = (type: string, init: Record<string, unknown> = {}, target: EventTarget = window): boolean =>
+  target.dispatchEvent(Object.assign(new Event(type), init))
+
+/** The page goes as the browser makes it go: `pagehide` (unless it crashed), then the document is gone. */
+export function leave({ hide = true, persisted = false }: { hide?: boolean; persisted?: boolean } = {}): void {
+  if (hide) fire('pagehide', { persisted })
+  for (const [target, type, listener] of listeners) target.removeEventListener(type, listener)
+  listeners = []
+  stores = []
+}
+
+/** Destroys what the test left open, without leaving anything for the next test. */
+export function cleanUp(): void {
+  for (const store of stores) store.destroy()
+  leave({ hide: false })
+  window.name = ''
+  sessionStorage.clear()
+  localStorage.clear()
+}
+
+/** A fake Navigation API: the page's same-origin history (`entries`, the current one last), arrived from `from`. */
+export function fakeNavigation(from: string | null, entries: string[]): { navigate(url: string, navigationType?: string): AbortController } {
+  const navigateListeners: EventListenerObject[] = []
+  vi.stubGlobal('navigation', {
+    currentEntry: { key: entries.at(-1) },
+    activation: { from: from === null ? null : { key: from } },
+    entries: () => entries.map((key) => ({ key })),
+    addEventListener: (_: string, listener: EventListenerObject) => navigateListeners.push(listener),
+    removeEventListener() {},
+  })
+  return {
+    navigate(url, navigationType = 'push') {
+      const controller = new AbortController()
+      const event = Object.assign(new Event('navigate'), { destination: { url, sameDocument: false }, navigationType, signal: controller.signal })
+      for (const listener of navigateListeners) listener.handleEvent(event)
+      return controller
+    },
+  }
+}
+
+const KEY = /^tab-keystore\/tab\/([0-9a-f]{16})\/app$/
+
+/** The tab's record for store `app`, parsed. */
+export function record(): Record<string, unknown> | undefined {
+  const key = Object.keys(localStorage).find((k) => KEY.test(k))
+  return key ? JSON.parse(localStorage.getItem(key)!) : undefined
+}
+
+export function setRecord(change: Record<string, unknown>): void {
+  const key = Object.keys(localStorage).find((k) => KEY.test(k))!
+  localStorage.setItem(key, JSON.stringify({ ...record(), ...change }))
+}
+
+export const shareOf = (name: string = 'app'): string => JSON.parse(window.name)[`tab-keystore:${name}`]

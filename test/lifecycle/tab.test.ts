@@ -1,0 +1,86 @@
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import { openTab, type TabStorage } from '../../src/lifecycle/tab'
+
+afterEach(() => {
+  vi.restoreAllMocks()
+  sessionStorage.clear()
+  localStorage.clear()
+})
+
+const tab = (copy = false): TabStorage => openTab('app', copy) as TabStorage
+const record = { g: 'g1', n: 1, w: 'live' as const, a: 5, k: 'ab', x: [] }
+
+describe('the tab\'s storage', () => {
+  it('keeps no id and no record until the first write, then one record per tab and store', () => {
+    const storage = tab()
+    expect(storage.record()).toBeUndefined()
+    expect(sessionStorage.length + localStorage.length).toBe(0)
+    expect(storage.write(record)).toBe(true)
+    const id = sessionStorage.getItem('tab-keystore/tab/app')!
+    expect(id).toMatch(/^[0-9a-f]{16}$/)
+    expect(Object.keys(localStorage)).toEqual([`tab-keystore/tab/${id}/app`])
+    expect(tab().record()).toMatchObject(record)
+  })
+
+  it('ignores a record that is not one (junk another script left)', () => {
+    tab().write(record)
+    const key = Object.keys(localStorage)[0]!
+    for (const junk of ['', '{', 'null', '[]', '{"g":1}', JSON.stringify({ ...record, w: 'elsewhere' }), JSON.stringify({ ...record, w: 'slot' })]) {
+      localStorage.setItem(key, junk)
+      expect(tab().record(), junk).toBeUndefined()
+    }
+  })
+
+  it('remembers at most the last 8 exposed shares', () => {
+    const storage = tab()
+    storage.write({ ...record, x: Array.from({ length: 12 }, (_, i) => `t${i}`) })
+    expect(storage.record()!.x).toEqual(['t4', 't5', 't6', 't7', 't8', 't9', 't10', 't11'])
+  })
+
+  it('a copy (a window another page opened) drops the opener\'s id and seal, unread', () => {
+    tab().write(record)
+    sessionStorage.setItem('tab-keystore:app', 'sealed by the opener')
+    const copy = tab(true)
+    expect([copy.record(), copy.takeSealed(), sessionStorage.getItem('tab-keystore/tab/app')]).toEqual([undefined, null, null])
+  })
+
+  it('takes the seal out of sessionStorage as it reads it', () => {
+    const storage = tab()
+    storage.seal('sealed')
+    expect([storage.takeSealed(), storage.takeSealed()]).toEqual(['sealed', null])
+  })
+
+  it('sweeps what closed tabs left: records after a day, seals in transit after a minute, keys of earlier versions', () => {
+    const now = Date.now()
+    const other = (id: string, value: object): void => localStorage.setItem(`tab-keystore/tab/${id}/app`, JSON.stringify({ ...record, ...value }))
+    other('0000000000000001', { t: now - 3_600_000 }) // an open tab, quiet for an hour: kept
+    other('0000000000000002', { t: now - 90_000_000 })
+    other('0000000000000003', { t: now - 120_000, w: 'slot', s: 'x' })
+    other('0000000000000004', { t: now - 1000, w: 'slot', s: 'x' }) // in transit: kept
+    localStorage.setItem('tab-keystore/tab/0000000000000005/app', 'junk')
+    localStorage.setItem(`tab-keystore/back/0000000000000006/app`, `${now}:old slot`)
+    localStorage.setItem(`tab-keystore/cleared/0000000000000007/app`, `${now}-x`)
+    localStorage.setItem(`tab-keystore/tab/0000000000000008/other-store`, 'not ours to judge')
+    localStorage.setItem('tab-keystore/logout/app', 'epoch')
+    tab()
+    expect(Object.keys(localStorage).sort()).toEqual([
+      'tab-keystore/logout/app',
+      'tab-keystore/tab/0000000000000001/app',
+      'tab-keystore/tab/0000000000000004/app',
+      'tab-keystore/tab/0000000000000008/other-store',
+    ])
+  })
+
+  it('reports unusable sessionStorage; works on without localStorage', () => {
+    vi.spyOn(window, 'sessionStorage', 'get').mockImplementation(() => {
+      throw new DOMException('sandboxed', 'SecurityError')
+    })
+    expect(openTab('app', false)).toHaveProperty('error')
+    vi.restoreAllMocks()
+    vi.spyOn(window, 'localStorage', 'get').mockImplementation(() => {
+      throw new DOMException('blocked', 'SecurityError')
+    })
+    const storage = tab()
+    expect([storage.write(record), storage.record(), storage.epoch()]).toEqual([false, undefined, ''])
+  })
+})
