@@ -1,0 +1,25 @@
+// The random walk of e2e/walk.js, bounded: fixed seeds (so a failure is the same one on
+// every run), as many as fit in about a minute per engine. Long walks: npm run walk.
+import { test } from 'node:test'
+import { engine, named, setup } from './helpers.js'
+import { walk } from './walk.js'
+
+const env = setup({ bfcache: true })
+const BUDGET_MS = Number(process.env.TAB_KEYSTORE_WALK_MS || 55_000)
+const STEPS = 60
+
+test(named(`random walks: seeds from 1, ${STEPS} steps each, for about ${Math.round(BUDGET_MS / 1000)} s`), { timeout: BUDGET_MS + 120_000 }, async (t) => {
+  const started = Date.now()
+  let steps = 0
+  let seed = 1
+  for (; Date.now() - started < BUDGET_MS; seed++) {
+    const context = await env.browser.newContext()
+    try {
+      // Throws with the seed and the whole trace on the first divergence from the model.
+      steps += (await walk({ context, server: env.server, seed, steps: STEPS })).stats.steps
+    } finally {
+      await context.close()
+    }
+  }
+  t.diagnostic(`${engine.name}: ${seed - 1} seeds, ${steps} steps in ${((Date.now() - started) / 1000).toFixed(0)} s; replay one with npm run walk -- --engine ${engine.name} --seed S --steps ${STEPS}`)
+})
