@@ -111,3 +111,58 @@ test(named('engine facts'), async () => {
   }
   await context.close()
 })
+
+test(named('engine facts: what another site is shown of window.name, and when a page can know'), async () => {
+  const context = await env.browser.newContext()
+  // Another site first, so that a Back from the app goes to another site.
+  const tab = await context.newPage(page(env.server.otherSite, 'n0'))
+  await tab.navigate(page(env.server.origin, 'n1'))
+  const hasNavigation = await tab.eval(() => Boolean(window.navigation))
+  // A page that takes window.name's value out in its `navigate` handler for another origin.
+  const arm = () =>
+    tab.eval(() => {
+      window.name = 'S1-before-leaving'
+      window.navigation?.addEventListener('navigate', (e) => {
+        if (new URL(e.destination.url).origin !== location.origin) window.name = ''
+      })
+    })
+  await arm()
+  const linkAt = performance.timeOrigin + performance.now()
+  await tab.navigate(page(env.server.otherSite, 'n2'))
+  const byLink = await tab.eval(() => window.info.name)
+  record('a link to another site, with window.name cleared at navigate, shows it', byLink)
+  if (hasNavigation) assert.equal(byLink, '', 'clearing window.name at `navigate` keeps it from the destination (relied on)')
+  const fired = (await lastEvents(linkAt)).some((e) => e.what === 'navigate')
+  if (hasNavigation) assert.ok(fired, 'a link fires `navigate` (relied on)')
+  await tab.back()
+
+  // A traversal to another site fires no `navigate`: such a share is counted as seen.
+  await arm()
+  const backAt = performance.timeOrigin + performance.now()
+  await tab.back()
+  const traversal = (await lastEvents(backAt)).filter((e) => e.what === 'navigate')
+  record('a traversal to another site fires navigate', traversal.length > 0)
+  await tab.forward()
+
+  // The address bar fires nothing, and Chromium shows the destination the share.
+  if (engine.name !== 'firefox') {
+    await arm()
+    await tab.goto(page(env.server.otherSite, 'n3'), { ready: false })
+    await tab.waitFor((origin) => location.origin === origin && window.ready === true, [env.server.otherSite])
+    const byAddressBar = await tab.eval(() => window.info.name)
+    record('the address bar to another site shows window.name', byAddressBar === 'S1-before-leaving')
+    if (engine.name === 'chromium') assert.equal(byAddressBar, 'S1-before-leaving', 'Chromium shows an address-bar destination the share (the threat model says so)')
+  }
+
+  // A window a page opens gets a copy of its sessionStorage, and an opener.
+  const opener = tab
+  await opener.navigate(page(env.server.origin, 'n4'))
+  await opener.eval(() => sessionStorage.setItem('copied', 'yes'))
+  const popup = await context.waitForPage(() => opener.eval((url) => void window.open(url, '_blank'), page(env.server.origin, 'n5')))
+  await popup.waitFor(() => window.ready === true)
+  const copy = await popup.eval(() => ({ session: sessionStorage.getItem('copied'), opener: window.opener !== null, name: window.name }))
+  record('a window a page opens', copy)
+  assert.deepEqual(copy, { session: 'yes', opener: true, name: '' }, 'a popup has a copy of sessionStorage, an opener and no share (relied on: lifecycle/tab.ts)')
+  await context.close()
+})
+

@@ -32,7 +32,10 @@ export async function startServer({ port = 0, isolated = false, api, notFound } 
       // CORS: pages in sandboxed (opaque-origin) frames load their module scripts cross-origin.
       // no-cache, not no-store: Firefox keeps no-store pages out of the back/forward
       // cache, and most apps serve their HTML revalidated, not unstorable.
-      const headers = { 'content-type': types[extname(path)] ?? 'application/octet-stream', 'cache-control': 'no-cache', 'access-control-allow-origin': '*' }
+      // `?nostore` serves a page `no-store`, as many authenticated apps do (Firefox keeps it
+      // out of the back/forward cache).
+      const noStore = new URL(request.url, 'http://x').searchParams.has('nostore')
+      const headers = { 'content-type': types[extname(path)] ?? 'application/octet-stream', 'cache-control': noStore ? 'no-store' : 'no-cache', 'access-control-allow-origin': '*' }
       if (isolated) Object.assign(headers, { 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp' })
       response.writeHead(200, headers).end(body)
     } catch {

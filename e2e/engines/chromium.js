@@ -61,10 +61,19 @@ export async function launch({ bfcache = true } = {}) {
   }
 }
 
-/** A browser on a profile directory, opening `url`: for what must reach the disk. */
-export async function launchProfile(dir, url) {
-  const context = await chromium.launchPersistentContext(dir, { executablePath: binary(), args, headless: true })
+/**
+ * A browser on a profile directory, opening `url`: for what must reach the disk. Chromium
+ * keeps what it writes there under automation, so `page` drives it (the other engines'
+ * pages drive themselves).
+ */
+export async function launchProfile(dir, url, { bfcache = false } = {}) {
+  const context = await chromium.launchPersistentContext(dir, {
+    executablePath: binary(),
+    args,
+    headless: true,
+    ...(bfcache ? { ignoreDefaultArgs: ['--disable-back-forward-cache'] } : {}),
+  })
   const page = context.pages()[0] ?? (await context.newPage())
   await page.goto(url)
-  return { close: () => context.close() }
+  return { page: wrap(page), close: () => context.close() }
 }

@@ -1,0 +1,91 @@
+// An attacker's offline opener, written from the format the README documents (not from
+// src/): takes a sealed state as a disk reader finds it, and the shares a visited site
+// saw in window.name, and tries to open it. Used by e2e/atrest.test.js.
+import { chacha20poly1305 } from '@noble/ciphers/chacha.js'
+
+const BASE = 0x800
+
+/** The library's text packing reversed: 15 bits per UTF-16 unit from U+0800, a first unit saying whether the last carries a spare byte. */
+export function unpackText(text) {
+  const spare = text.charCodeAt(0) - BASE
+  const units = text.length - 1
+  const out = []
+  let acc = 0
+  let bits = 0
+  for (let i = 1; i <= units; i++) {
+    acc = (acc << 15) | (text.charCodeAt(i) - BASE)
+    bits += 15
+    while (bits >= 8) {
+      bits -= 8
+      out.push((acc >>> bits) & 0xff)
+    }
+    acc &= (1 << bits) - 1
+  }
+  return Uint8Array.from(spare ? out.slice(0, -1) : out)
+}
+
+/** The shares in a window.name the way a visited site reads them: every 64-hex value of a `tab-keystore:` entry. */
+export function sharesIn(windowName) {
+  try {
+    const parsed = JSON.parse(windowName)
+    return Object.entries(parsed)
+      .filter(([key, value]) => key.startsWith('tab-keystore:') && /^[0-9a-f]{64}$/.test(value))
+      .map(([key, value]) => ({ store: key.slice('tab-keystore:'.length), share: Buffer.from(value, 'hex') }))
+  } catch {
+    return []
+  }
+}
+
+/** The plaintext of sealed state `text` of store `store`, opened with `share` (bytes), or null. */
+export function openOffline(text, share, store) {
+  try {
+    const envelope = unpackText(text)
+    const s2 = envelope.subarray(1, 33)
+    const nonce = envelope.subarray(33, 45)
+    const length = envelope[45]
+    const context = Buffer.from(envelope.subarray(46, 46 + length)).toString('utf8')
+    const key = share.map((b, i) => b ^ s2[i])
+    const aad = new TextEncoder().encode(JSON.stringify(['tab-keystore', envelope[0], store, context]))
+    return chacha20poly1305(key, nonce, aad).decrypt(envelope.subarray(46 + length))
+  } catch {
+    return null
+  }
+}
+
+/** Every sealed state in what the library wrote: sessionStorage seals, and records carrying one. */
+export function sealsIn(writes) {
+  const seals = []
+  for (const { at, area, key, value } of writes) {
+    if (area === 'session' && key.startsWith('tab-keystore:')) seals.push({ at, key, text: value })
+    if (area === 'local' && key.startsWith('tab-keystore/tab/')) {
+      try {
+        const { s } = JSON.parse(value)
+        if (s) seals.push({ at, key, text: s })
+      } catch {
+        // not a record
+      }
+    }
+  }
+  return seals
+}
+
+/**
+ * Candidate sealed states in raw file bytes (Chromium stores DOM storage as UTF-16LE in
+ * LevelDB): every run of at least `min` units in the packing's range, and its tails.
+ */
+export function sealsInBytes(bytes, min = 400) {
+  const found = []
+  let start = -1
+  const flush = (end) => {
+    if (start >= 0 && (end - start) / 2 >= min) found.push(Buffer.from(bytes.subarray(start, end)).toString('utf16le'))
+    start = -1
+  }
+  for (let i = 0; i + 1 < bytes.length; i += 2) {
+    const unit = bytes[i] | (bytes[i + 1] << 8)
+    if (unit >= BASE && unit <= BASE + 0x7fff) {
+      if (start < 0) start = i
+    } else flush(i)
+  }
+  flush(bytes.length - (bytes.length % 2))
+  return found
+}
