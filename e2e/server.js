@@ -1,6 +1,7 @@
 // A static server for the browser tests, the demo and the benchmark. Serves only what a
 // page needs: the built dist/, the pages, and @noble/ciphers (mapped by an import map,
 // as a bundler would resolve it). Listens on 127.0.0.1 only.
+import { createHash } from 'node:crypto'
 import { createServer } from 'node:http'
 import { readFile } from 'node:fs/promises'
 import { extname, join, normalize, dirname } from 'node:path'
@@ -43,6 +44,17 @@ export async function startServer({ port = 0, isolated = false, api, notFound } 
       response.writeHead(404).end('not found')
     }
   })
+  // `/ws` accepts a WebSocket and keeps it open, saying nothing: what an app's live
+  // connection looks like to the back/forward cache.
+  const sockets = new Set()
+  server.on('upgrade', (request, socket) => {
+    if (new URL(request.url, 'http://x').pathname !== '/ws') return socket.destroy()
+    const accept = createHash('sha1').update(`${request.headers['sec-websocket-key']}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`).digest('base64')
+    socket.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`)
+    sockets.add(socket)
+    socket.on('close', () => sockets.delete(socket))
+    socket.on('error', () => undefined)
+  })
   await new Promise((resolve, reject) => {
     server.once('error', reject)
     server.listen(port, '127.0.0.1', resolve)
@@ -54,7 +66,7 @@ export async function startServer({ port = 0, isolated = false, api, notFound } 
     origin: `http://127.0.0.1:${actual}`,
     otherSite: `http://localhost:${actual}`,
     // Browsers keep connections alive: close them too, or the test process lingers.
-    close: () => new Promise((resolve) => (server.close(resolve), server.closeAllConnections())),
+    close: () => new Promise((resolve) => (server.close(resolve), server.closeAllConnections(), sockets.forEach((s) => s.destroy()))),
   }
 }
 

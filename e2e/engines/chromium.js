@@ -1,5 +1,6 @@
 // Chromium through Playwright, with Debian's binary: Playwright cannot download its own here.
 import { chromium } from 'playwright-core'
+import puppeteer from 'puppeteer-core'
 import { Page } from './page.js'
 import { findBinary } from './process.js'
 
@@ -76,4 +77,40 @@ export async function launchProfile(dir, url, { bfcache = false } = {}) {
   const page = context.pages()[0] ?? (await context.newPage())
   await page.goto(url)
   return { page: wrap(page), close: () => context.close() }
+}
+
+/**
+ * Chromium through puppeteer-core, for what a hidden page does: Playwright keeps every page
+ * visible (measured: neither another tab in front, a minimized window nor a frozen
+ * lifecycle state makes its pages hidden), puppeteer's background tabs are hidden and can
+ * be frozen. `newPage(url)` pages can `crashAndReload()` like Playwright's.
+ */
+export async function launchTabs() {
+  const browser = await puppeteer.launch({ executablePath: binary(), args, headless: true })
+  return {
+    async newPage(url) {
+      const page = await browser.newPage()
+      const wrapped = new Page({
+        run: (source) => page.evaluate(source),
+        goto: (url) => page.goto(url),
+        back: () => page.goBack(),
+        close: () => page.close(),
+        async crash() {
+          void (await page.createCDPSession()).send('Page.crash').catch(() => undefined)
+          await new Promise((resolve) => setTimeout(resolve, 500))
+          const session = await page.createCDPSession()
+          await session.send('Page.reload')
+          return async (source) => {
+            const { result, exceptionDetails } = await session.send('Runtime.evaluate', { expression: source, awaitPromise: true, returnByValue: true })
+            if (exceptionDetails) throw new Error(exceptionDetails.text)
+            return result.value
+          }
+        },
+      })
+      wrapped.front = () => page.bringToFront()
+      if (url) await wrapped.goto(url)
+      return wrapped
+    },
+    close: () => browser.close(),
+  }
 }
