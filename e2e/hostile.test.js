@@ -139,7 +139,7 @@ test(named('10.2 a logout sent while a new tab asks for the keys wins, every tim
   await context.close()
 })
 
-test(named('10.3 time away from the app counts towards idleTimeout'), async () => {
+test(named('10.3 time away from the app counts towards the idle timeout'), async () => {
   const context = await env.browser.newContext()
   const page = await open(context, app('?idle=1500'))
   await page.eval(() => window.store.set('k', 'idle away'))

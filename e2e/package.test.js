@@ -48,7 +48,7 @@ async function project(name, deps = [], type = 'module') {
 test('the tarball ships dist/ and nothing else, and imports from ESM and CJS', { timeout: 180_000 }, async () => {
   const files = state.packed.files.map((f) => f.path).sort()
   for (const file of files) assert.match(file, /^(CHANGELOG\.md|LICENSE|README\.md|SECURITY\.md|package\.json|dist\/[\w-]+\.(js|cjs|d\.ts|d\.cts))$/, `${file} should not ship`)
-  for (const entry of ['index', 'tabs', 'persistent', 'react']) {
+  for (const entry of ['index', 'tabs', 'idle', 'persistent', 'react']) {
     for (const ext of ['js', 'cjs', 'd.ts', 'd.cts']) assert.ok(files.includes(`dist/${entry}.${ext}`), `dist/${entry}.${ext} ships`)
   }
   const dir = await project('plain')
@@ -67,10 +67,11 @@ console.log(JSON.stringify([...store.get('k')]))`,
     join(dir, 'cjs.cjs'),
     `const { SessionKeystore, default: Default } = require('tab-keystore')
 const { tabs } = require('tab-keystore/tabs')
+const { idle } = require('tab-keystore/idle')
 const { PersistentKeystore } = require('tab-keystore/persistent')
 if (typeof PersistentKeystore.drop !== 'function') throw new Error('no PersistentKeystore')
 if (Default !== SessionKeystore) throw new Error('default export differs')
-const store = new SessionKeystore({ name: 'cjs', tabs })
+const store = new SessionKeystore({ name: 'cjs', tabs, idle: idle(60_000) })
 store.set('k', 'v')
 console.log(store.get('k'))`,
   )
@@ -85,6 +86,7 @@ test('the declarations compile for a strict consumer: skipLibCheck false, exactO
     join(dir, 'consumer.ts'),
     `import { SessionKeystore, KeystoreError, type KeystoreEvents } from 'tab-keystore'
 import { tabs } from 'tab-keystore/tabs'
+import { idle } from 'tab-keystore/idle'
 import { PersistentKeystore, type StorageAdapter } from 'tab-keystore/persistent'
 import { useKey, usePending } from 'tab-keystore/react'
 interface Keys { masterKey: Uint8Array; token: string }
@@ -95,7 +97,9 @@ export async function vault(adapter: StorageAdapter): Promise<Uint8Array | null>
   return v.get('masterKey')
 }
 declare const multiTab: boolean
-const store = new SessionKeystore<Keys>({ name: 'ts', tabs: multiTab ? tabs : undefined, idleTimeout: 60_000 })
+const store = new SessionKeystore<Keys>({ name: 'ts', tabs: multiTab ? tabs : undefined, idle: idle(60_000) })
+// @ts-expect-error: idle is the plugin, not a number
+new SessionKeystore({ idle: 60_000 })
 store.clear({ everywhere: true })
 // @ts-expect-error: tabs is the plugin, not a flag
 new SessionKeystore({ tabs: true })

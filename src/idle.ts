@@ -1,43 +1,77 @@
+/**
+ * `tab-keystore/idle`: the opt-in `idle` option of `SessionKeystore`, in its own entry
+ * point so that apps without it do not ship it.
+ *
+ * @module
+ */
+import { invalid } from './errors'
 import { at } from './expiry'
 
+declare const plugin: unique symbol
+
 /**
- * `idleTimeout`: the store clears once that long has passed without a `get` or `set`. The
- * clock is checked on every access, by a timer (which may sleep with the machine or be
- * throttled in a hidden tab), and when the page is seen again; the last activity travels
- * with the keys, so time spent away counts too. While the page sits in the back/forward
- * cache, and until it has taken the tab's newer state on its return, its own last
- * activity says nothing (the user may have used the keys on a later page).
+ * The type of the `idle` option: opaque on purpose, its insides are not an API.
+ *
+ * @example
+ * const options: { idle?: IdlePlugin } = { idle: idle(15 * 60_000) }
  */
-export class Idle {
-  /** Time of the last get or set, counted only with a timeout (a store without one is always "active now"). */
-  #last = Date.now()
+export interface IdlePlugin {
+  readonly [plugin]: 'tab-keystore/idle'
+}
+
+/** What the store gets from the `idle` option: its insides, not a public API. */
+export interface IdleLink {
+  /** Time of the last get or set; set to that of a state taken from elsewhere (never later than now). */
+  last: number
+  touch(): void
+  /** Whether a state last active at `at` is past its idle time. */
+  past(at: number): boolean
+  /** Clears the store (the `expire` it was connected with) once the idle time has passed. */
+  check(): void
+  /** In the back/forward cache, or coming back from it: no verdict until the return is handled. */
+  freeze(frozen: boolean): void
+  stop(): void
+}
+
+/** What the `idle` export really returns; the public type hides it. */
+export type IdleConnect = (expire: () => void, last?: number) => IdleLink
+
+/**
+ * The store clears once `timeout` has passed without a `get` or `set`. The clock is checked
+ * on every access, by a timer (which may sleep with the machine or be throttled in a
+ * hidden tab), and when the page is seen again; the last activity travels with the keys,
+ * so time spent away counts too. While the page sits in the back/forward cache, and until
+ * it has taken the tab's newer state on its return, its own last activity says nothing
+ * (the user may have used the keys on a later page).
+ */
+class Idle implements IdleLink {
+  #last: number
   #frozen = false
   #cancel: (() => void) | undefined
-  readonly #timeout: () => number | undefined
+  readonly #timeout: number
   readonly #expire: () => void
 
-  constructor(timeout: () => number | undefined, expire: () => void) {
+  constructor(timeout: number, expire: () => void, last = Date.now()) {
     this.#timeout = timeout
     this.#expire = expire
+    this.#last = last
+    this.#arm()
   }
 
   get last(): number {
-    return this.#timeout() ? this.#last : Date.now()
+    return this.#last
   }
 
-  /** The last activity of the state taken from elsewhere (a seal, another tab), never later than now. */
   set last(at: number) {
     this.#last = Math.min(at, Date.now())
   }
 
   touch(): void {
-    if (this.#timeout()) this.#last = Date.now()
+    this.#last = Date.now()
   }
 
-  /** Whether a state last active at `at` is past its idle time. */
   past(at: number): boolean {
-    const timeout = this.#timeout()
-    return Boolean(timeout && Date.now() - at >= timeout)
+    return Date.now() - at >= this.#timeout
   }
 
   check(): void {
@@ -51,20 +85,31 @@ export class Idle {
     this.check()
   }
 
-  /** (Re)starts the timer, from the last activity; a `timeout` turned on now counts from now. */
-  arm(startingNow?: boolean): void {
-    this.stop()
-    if (startingNow) this.#last = Date.now()
-    const timeout = this.#timeout()
-    if (timeout) {
-      this.#cancel = at(this.#last + timeout, () => {
-        this.check()
-        this.arm()
-      })
-    }
+  #arm(): void {
+    this.#cancel = at(this.#last + this.#timeout, () => {
+      this.check()
+      this.#arm()
+    })
   }
 
   stop(): void {
     this.#cancel?.()
   }
+}
+
+/**
+ * The `idle` option of `SessionKeystore`: clear the store after `timeout` milliseconds
+ * without a `get` or `set` (a `cleared` event of reason `idle` says so), time spent away
+ * from the page included.
+ *
+ * @example
+ * import { SessionKeystore } from 'tab-keystore'
+ * import { idle } from 'tab-keystore/idle'
+ *
+ * const store = new SessionKeystore({ name: 'app', idle: idle(15 * 60_000) })
+ */
+export function idle(timeout: number): IdlePlugin {
+  if (!(typeof timeout === 'number' && timeout > 0 && timeout < Infinity)) invalid('timeout', 'a positive number of milliseconds', timeout, true)
+  const connect: IdleConnect = (expire, last) => new Idle(timeout, expire, last)
+  return connect as unknown as IdlePlugin
 }

@@ -3,7 +3,7 @@ import { Entries, type KeyEventName } from './entries'
 import { KeystoreError, invalid } from './errors'
 import { type ClearReason, Emitter, type ErrorReason, type KeystoreEvents, type Listener, assertListener } from './events'
 import { toExpiry } from './expiry'
-import { Idle } from './idle'
+import type { IdleConnect, IdleLink, IdlePlugin } from './idle'
 import { type TabHost, type TabLink, linkTab } from './lifecycle/machine'
 import type { StoreInternals, TabsConnect, TabsLink } from './tabs/protocol'
 import type { TabsPlugin } from './tabs/index'
@@ -69,8 +69,15 @@ export interface SessionKeystoreOptions<N extends string = string> {
    * new SessionKeystore({ name: 'app', tabs })
    */
   tabs?: TabsPlugin | undefined
-  /** Clears the store after this many milliseconds without a `get` or `set` (a `cleared` event says why). */
-  idleTimeout?: number | undefined
+  /**
+   * Opt-in, from `tab-keystore/idle`: clears the store after that long without a `get` or
+   * `set` (a `cleared` event says why), time spent away included.
+   *
+   * @example
+   * import { idle } from 'tab-keystore/idle'
+   * new SessionKeystore({ name: 'app', idle: idle(15 * 60_000) })
+   */
+  idle?: IdlePlugin | undefined
   /**
    * Also seal while the page is hidden (the tab in the background, the phone locked), and
    * take the seal back when it is shown: a page that the browser kills in the background
@@ -130,7 +137,7 @@ export class SessionKeystore<S extends Schema<S> = Record<string, Value>> {
   readonly #entries!: Entries
   readonly #events = new Emitter()
   readonly #subscribers = new Set<() => void>()
-  readonly #idle!: Idle
+  #idle: IdleLink | undefined
   readonly #tab: TabLink | undefined
   #options: SessionKeystoreOptions = {}
   #tabs: TabsLink | undefined
@@ -143,10 +150,10 @@ export class SessionKeystore<S extends Schema<S> = Record<string, Value>> {
 
   constructor(options: SessionKeystoreOptions<KeyName<S>> = {}) {
     if (typeof options !== 'object' || options === null) invalid('options', 'an object', options)
-    const { name = 'default', tabs, idleTimeout } = options
+    const { name = 'default', tabs, idle } = options
     if (typeof name !== 'string' || !name) invalid('options.name', 'a non-empty string', name)
     if (tabs !== undefined && typeof tabs !== 'function') invalid('options.tabs', "the `tabs` export of 'tab-keystore/tabs'", tabs)
-    if (idleTimeout !== undefined && !(typeof idleTimeout === 'number' && idleTimeout > 0 && idleTimeout < Infinity)) invalid('options.idleTimeout', 'a positive number of milliseconds', idleTimeout, true)
+    if (idle !== undefined && typeof idle !== 'function') invalid('options.idle', "made by `idle()` of 'tab-keystore/idle'", idle)
     if (options.sealWhenHidden !== undefined && typeof options.sealWhenHidden !== 'boolean') invalid('options.sealWhenHidden', 'a boolean', options.sealWhenHidden)
     for (const option of ['onAccess', 'onChanged', 'onExpired'] as const) {
       if (options[option] !== undefined && typeof options[option] !== 'function') invalid(`options.${option}`, 'a function', options[option])
@@ -159,14 +166,14 @@ export class SessionKeystore<S extends Schema<S> = Record<string, Value>> {
     this.name = name
     this.#options = options as SessionKeystoreOptions
     this.#entries = new Entries((event, key) => this.#emitKey(event, key))
-    this.#idle = new Idle(() => this.#options.idleTimeout, () => this.#entries.map.size && this.#clear('idle'))
+    this.#connectIdle(options.idle)
     // What happens while restoring is told after the constructor returns, so that
     // listeners attached right after `new SessionKeystore()` hear it too.
     this.#events.hold()
     this.#tab = linkTab(name, this.#host())
     if (this.#tab) live.set(name, this as unknown as SessionKeystore<never>)
     this.#epoch = this.#tab?.epoch() ?? ''
-    this.#tab?.start(this.#restore(this.#tab.restored))
+    this.#tab?.start(Boolean(this.#tab.restored) && !this.#open(this.#tab.restored!, 'reload'))
     // After the restore: the tabs option asks other tabs only when nothing came back.
     this.#configure(options as SessionKeystoreOptions)
     this.#events.release()
@@ -187,10 +194,8 @@ export class SessionKeystore<S extends Schema<S> = Record<string, Value>> {
   #configure(given: SessionKeystoreOptions): void {
     const options = { ...this.#options }
     for (const [option, value] of Object.entries(given)) if (value !== undefined) options[option as 'name'] = value
-    // Activity is counted from now on when a later `new` turns idleTimeout on.
-    const idleFromNow = Boolean(options.idleTimeout && !this.#options.idleTimeout)
+    if (options.idle !== this.#options.idle) this.#connectIdle(options.idle)
     this.#options = options
-    this.#idle.arm(idleFromNow)
     const connect = options.tabs as unknown as TabsConnect | undefined
     if (connect && !this.#tabs) this.#tabs = connect(this.#internals())
   }
@@ -218,7 +223,7 @@ export class SessionKeystore<S extends Schema<S> = Record<string, Value>> {
     // A name already in the store was checked when it came in.
     if (!this.#entries.map.has(name)) assertWellFormed(name, 'name')
     const old = this.#entries.lookup(name)
-    this.#idle.touch()
+    this.#idle?.touch()
     if (until <= Date.now()) {
       this.#entries.remove(name)
       this.#emitKey('expired', name)
@@ -246,7 +251,7 @@ export class SessionKeystore<S extends Schema<S> = Record<string, Value>> {
     if (now !== undefined && typeof now !== 'number') invalid('now', 'epoch milliseconds', now)
     const entry = this.#lookup(name, now)
     if (!entry) return null
-    this.#idle.touch()
+    this.#idle?.touch()
     if (this.#options.onAccess || this.#events.has('read')) this.#emitKey('read', name)
     return copy(entry.value) as Stored<ValueOf<S, K>>
   }
@@ -435,7 +440,7 @@ export class SessionKeystore<S extends Schema<S> = Record<string, Value>> {
     this.#events.clear()
     this.#subscribers.clear()
     this.#tabs?.close()
-    this.#idle.stop()
+    this.#idle?.stop()
     if (typeof document === 'object') {
       window.removeEventListener('pageshow', this.#onVisible)
       document.removeEventListener('visibilitychange', this.#onVisible)
@@ -446,20 +451,26 @@ export class SessionKeystore<S extends Schema<S> = Record<string, Value>> {
     }
   }
 
-  readonly #onVisible = (): void => this.#idle.check()
+  readonly #onVisible = (): void => this.#idle?.check()
+
+  /** (Re)connects the `idle` option; the last activity carries over, and a first one counts from now. */
+  #connectIdle(plugin: IdlePlugin | undefined): void {
+    this.#idle?.stop()
+    this.#idle = (plugin as unknown as IdleConnect | undefined)?.(() => this.#entries.map.size && this.#clear('idle'), this.#idle?.last)
+  }
 
   /** What the page lifecycle gets (lifecycle/machine.ts). */
   #host(): TabHost {
     return {
       // Timers may not have fired: keys past their idle time are not handed to the next page.
       encode: () => {
-        this.#idle.check()
+        this.#idle?.check()
         return encodeEntries(this.#entries.map, Date.now(), this.#meta())
       },
       size: () => this.#entries.map.size,
-      lastActive: () => this.#idle.last,
+      lastActive: () => this.#meta().lastActive,
       sealWhenHidden: () => Boolean(this.#options.sealWhenHidden),
-      adopt: (plain) => this.#adopt(plain),
+      adopt: (plain) => this.#open(plain, 'history'),
       drop: (stale) => {
         if (stale) this.#report('stale')
         if (this.#entries.map.size) this.#clear('other-page')
@@ -471,9 +482,9 @@ export class SessionKeystore<S extends Schema<S> = Record<string, Value>> {
           this.#epoch = epoch
           if (this.#entries.map.size) this.#clear('other-tab')
         }
-        if (lastActive > this.#idle.last) this.#idle.last = lastActive
+        if (this.#idle && lastActive > this.#idle.last) this.#idle.last = lastActive
       },
-      frozen: (frozen) => this.#idle.freeze(frozen),
+      frozen: (frozen) => this.#idle?.freeze(frozen),
       report: (reason, error) => this.#report(reason, error),
       persisted: (count) => this.#events.emit('persisted', { count }),
     }
@@ -484,14 +495,14 @@ export class SessionKeystore<S extends Schema<S> = Record<string, Value>> {
     return {
       name: this.name,
       entries: this.#entries.map,
-      checkIdle: () => this.#idle.check(),
+      checkIdle: () => this.#idle?.check(),
       meta: () => this.#meta(),
       pending: (pending) => {
         this.#pending = pending
         this.#changed()
       },
-      receive: (handed, meta) => {
-        const { live: keys, expired, dropped } = this.#screen(
+      receive: (handed, meta) =>
+        void this.#take(
           handed.map(([key, value, expiresAt]): [string, Entry] => {
             // Our own copy, exactly the bytes; the clone that came over the channel is wiped.
             const own = copy(value)
@@ -499,11 +510,8 @@ export class SessionKeystore<S extends Schema<S> = Record<string, Value>> {
             return [key, { value: own, expiresAt }]
           }),
           meta,
-        )
-        if (dropped) this.#events.emit('cleared', dropped)
-        for (const [key, entry] of keys) this.#entries.put(key, entry)
-        this.#restored('tab', expired.length)
-      },
+          'tab',
+        ),
       unanswered: () => this.#restored('none', 0),
       clear: (epoch) => {
         this.#epoch = epoch ?? this.#tab?.epoch() ?? this.#epoch
@@ -515,7 +523,7 @@ export class SessionKeystore<S extends Schema<S> = Record<string, Value>> {
 
   #assertAlive(): void {
     if (this.#destroyed) throw new KeystoreError('destroyed', `SessionKeystore "${this.name}" was destroyed; create a new one`)
-    if (this.#options.idleTimeout) this.#idle.check()
+    this.#idle?.check()
   }
 
   /** Validates `options` of clear/delete; true when the caller asks for every tab. */
@@ -541,7 +549,7 @@ export class SessionKeystore<S extends Schema<S> = Record<string, Value>> {
   }
 
   #meta(): StateMeta {
-    return { epoch: this.#epoch, lastActive: this.#idle.last }
+    return { epoch: this.#epoch, lastActive: this.#idle?.last ?? Date.now() }
   }
 
   #report(reason: ErrorReason, error?: unknown): void {
@@ -554,7 +562,7 @@ export class SessionKeystore<S extends Schema<S> = Record<string, Value>> {
    */
   #screen(entries: [string, Entry][], meta: StateMeta): Screened {
     const now = Date.now()
-    const reason = meta.epoch !== this.#epoch ? 'other-tab' : this.#idle.past(meta.lastActive) ? 'idle' : undefined
+    const reason = meta.epoch !== this.#epoch ? 'other-tab' : this.#idle?.past(meta.lastActive) ? 'idle' : undefined
     const live: [string, Entry][] = []
     const expired: string[] = []
     for (const item of entries) {
@@ -564,58 +572,47 @@ export class SessionKeystore<S extends Schema<S> = Record<string, Value>> {
       } else live.push(item)
     }
     if (reason) return { live, expired, dropped: { reason, count: entries.length } }
-    this.#idle.last = meta.lastActive
+    if (this.#idle) this.#idle.last = meta.lastActive
     return { live, expired }
   }
 
-  /** Decodes an opened seal (wiping it) and screens its keys. Throws on a malformed state. */
-  #unseal(plain: Uint8Array): Screened {
-    try {
-      const { entries, ...meta } = decodeEntries(plain)
-      return this.#screen(entries, meta)
-    } finally {
-      plain.fill(0)
+  /**
+   * Takes keys from elsewhere: a sealed state at load (`reload`), a handoff (`tab`), the
+   * tab's newer state on a return from the back/forward cache (`history`: what differs
+   * from this page's keys is told as it would have been here). False when not all of it
+   * was taken (dropped for a logout or idle time, or expired meanwhile).
+   */
+  #take(entries: [string, Entry][], meta: StateMeta, source: 'reload' | 'tab' | 'history'): boolean {
+    const { live, expired, dropped } = this.#screen(entries, meta)
+    if (dropped && source === 'history') {
+      // On a return, this page's keys go.
+      if (this.#entries.map.size) this.#clear(dropped.reason)
+      return false
     }
+    // Keys dropped on arrival never were in the store: only `cleared` says so.
+    if (dropped) this.#events.emit('cleared', dropped)
+    else if (source === 'history') this.#entries.take(new Map(live))
+    else for (const [key, entry] of live) this.#entries.put(key, entry)
+    if (source === 'reload') for (const key of expired) this.#emitKey('expired', key)
+    this.#restored(source, expired.length)
+    return !dropped && !expired.length
   }
 
-  /** The state the previous page of the tab left; true when some of it was dropped. */
-  #restore(plain: Uint8Array | undefined): boolean {
-    if (!plain) return false
+  /** An opened seal, decoded (and wiped) and taken; false when not all of it was. */
+  #open(plain: Uint8Array, source: 'reload' | 'history'): boolean {
+    let state: ReturnType<typeof decodeEntries>
     try {
-      const { live: keys, expired, dropped } = this.#unseal(plain)
-      if (dropped) this.#events.emit('cleared', dropped)
-      for (const [key, entry] of keys) this.#entries.put(key, entry)
-      for (const key of expired) this.#emitKey('expired', key)
-      this.#restored('reload', expired.length)
-      return Boolean(dropped || expired.length)
+      state = decodeEntries(plain)
     } catch (error) {
       // Authenticated yet unreadable: only a bug or a format change gets here.
-      this.#entries.wipe()
-      this.#report('corrupt', error)
-      return true
-    }
-  }
-
-  /**
-   * The tab's newer state, taken on a return from the back/forward cache: what changed is
-   * told as it would have been here. False when it was not taken as it is.
-   */
-  #adopt(plain: Uint8Array): boolean {
-    let state: Screened
-    try {
-      state = this.#unseal(plain)
-    } catch (error) {
       this.#report('corrupt', error)
       if (this.#entries.map.size) this.#clear('other-page')
       return false
+    } finally {
+      plain.fill(0)
     }
-    if (state.dropped) {
-      if (this.#entries.map.size) this.#clear(state.dropped.reason)
-      return false
-    }
-    this.#entries.take(new Map(state.live))
-    this.#restored('history', state.expired.length)
-    return !state.expired.length
+    const { entries, ...meta } = state
+    return this.#take(entries, meta, source)
   }
 
   #restored(source: 'reload' | 'history' | 'tab' | 'none', expired: number): void {

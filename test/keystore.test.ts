@@ -3,6 +3,7 @@ import DefaultExport, { KeystoreError, SessionKeystore } from '../src/index'
 import { makeStore, recordEvents } from './helpers'
 import type { StoreInternals, TabsConnect } from '../src/tabs/protocol'
 import type { TabsPlugin } from '../src/tabs/index'
+import { idle } from '../src/idle'
 
 describe('SessionKeystore basics', () => {
   it('is also the default export (drop-in for session-keystore)', () => {
@@ -40,14 +41,14 @@ describe('SessionKeystore basics', () => {
   it('a second `new` of a name open in the page returns that store, keys kept, options applied (hot reload, StrictMode)', async () => {
     const first = makeStore({ name: 'dup' })
     first.set('k', 'kept')
-    const idle: string[] = []
-    const second = new SessionKeystore({ name: 'dup', idleTimeout: 50 })
+    const cleared: string[] = []
+    const second = new SessionKeystore({ name: 'dup', idle: idle(50) })
     expect(second).toBe(first)
     expect(second.get('k')).toBe('kept')
-    second.on('cleared', ({ reason }) => idle.push(reason))
+    second.on('cleared', ({ reason }) => cleared.push(reason))
     await new Promise((resolve) => setTimeout(resolve, 120))
-    expect(idle).toEqual(['idle']) // the options of the second call apply
-    expect(() => new SessionKeystore({ name: 'dup', idleTimeout: -1 })).toThrow(RangeError) // and are checked
+    expect(cleared).toEqual(['idle']) // the options of the second call apply
+    expect(() => new SessionKeystore({ name: 'dup', idle: 5 as never })).toThrow(/^options\.idle must be made by `idle\(\)`/) // and are checked
     first.destroy()
     const fresh = makeStore({ name: 'dup' })
     expect(fresh).not.toBe(first)
@@ -527,9 +528,9 @@ describe('errors apps can handle by code', () => {
 })
 
 describe('review: a second `new` of an open name', () => {
-  it('keeps the options it leaves out (idleTimeout, tabs), takes those it gives', () => {
+  it('keeps the options it leaves out (idle, tabs), takes those it gives', () => {
     vi.useFakeTimers()
-    const first = makeStore({ name: 'merge', idleTimeout: 60_000 })
+    const first = makeStore({ name: 'merge', idle: idle(60_000) })
     first.set('k', 'v')
     const handle = new SessionKeystore({ name: 'merge' }) // only wants the store
     expect(handle).toBe(first)
@@ -541,7 +542,7 @@ describe('review: a second `new` of an open name', () => {
   it('a handoff whose last activity is not a finite time is ignored; one in the future counts as now', async () => {
     let internals: StoreInternals | undefined
     const connect: TabsConnect = (store) => void (internals = store)
-    const store = makeStore({ name: 'future', idleTimeout: 60_000, tabs: connect as unknown as TabsPlugin })
+    const store = makeStore({ name: 'future', idle: idle(60_000), tabs: connect as unknown as TabsPlugin })
     internals!.receive([['k', 'v', Infinity]], { epoch: internals!.meta().epoch, lastActive: 1e15 })
     const now = Date.now()
     vi.spyOn(Date, 'now').mockReturnValue(now + 61_000)

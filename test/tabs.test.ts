@@ -4,6 +4,7 @@ import { type TabsPlugin, tabs as tabsPlugin } from '../src/tabs/index'
 import type { StateMeta } from '../src/encoding'
 import type { SessionKeystore } from '../src/index'
 import { flush, makeStore } from './helpers'
+import { idle } from '../src/idle'
 
 // A fake BroadcastChannel hub: structured clones, delivered asynchronously, never to the sender.
 class Hub {
@@ -256,7 +257,7 @@ describe('handed-over keys, screened by the store', () => {
 
   it('keys past their idle time (time away counts) are dropped; the last activity travels', () => {
     const { plugin, internals } = capture()
-    const store = makeStore({ name: 'idle-handoff', idleTimeout: 60_000, tabs: plugin })
+    const store = makeStore({ name: 'idle-handoff', idle: idle(60_000), tabs: plugin })
     const log = record(store)
     internals().receive([['k', 'v', Infinity]], { epoch: internals().meta().epoch, lastActive: Date.now() - 61_000 })
     expect(store.keys()).toEqual([])
@@ -289,8 +290,8 @@ describe('store options for tabs and idle lock', () => {
     for (const tabs of [true, 1, 'yes']) {
       expect(() => makeStore({ name: 'x', tabs: tabs as unknown as TabsPlugin })).toThrow(/^options\.tabs must be the `tabs` export of 'tab-keystore\/tabs'/)
     }
-    for (const idleTimeout of [0, -1, NaN, Infinity, '10' as unknown as number]) {
-      expect(() => makeStore({ name: 'y', idleTimeout })).toThrow(/^options\.idleTimeout must be a positive number/)
+    for (const timeout of [0, -1, NaN, Infinity, '10' as unknown as number]) {
+      expect(() => idle(timeout)).toThrow(/^timeout must be a positive number/)
     }
   })
 
@@ -307,7 +308,7 @@ describe('store options for tabs and idle lock', () => {
 
   it('idle lock: clears after the period without get/set, and get/set push it back', () => {
     vi.useFakeTimers()
-    const store = makeStore({ idleTimeout: 60_000 })
+    const store = makeStore({ idle: idle(60_000) })
     const cleared: string[] = []
     store.on('cleared', ({ reason }) => cleared.push(reason))
     store.set('k', 'v')
@@ -322,7 +323,7 @@ describe('store options for tabs and idle lock', () => {
   })
 
   it('idle lock checks the clock on access even when its timer never fired (throttled or asleep)', () => {
-    const store = makeStore({ idleTimeout: 1000 })
+    const store = makeStore({ idle: idle(1000) })
     store.set('k', 'v')
     const now = Date.now()
     vi.spyOn(Date, 'now').mockReturnValue(now + 1000)
@@ -330,7 +331,7 @@ describe('store options for tabs and idle lock', () => {
   })
 
   it('idle lock is checked before sealing in pagehide and before answering another tab', async () => {
-    const store = makeStore({ name: 'idle-hide', idleTimeout: 1000 })
+    const store = makeStore({ name: 'idle-hide', idle: idle(1000) })
     store.set('k', 'v')
     const now = Date.now()
     vi.spyOn(Date, 'now').mockReturnValue(now + 5000)
@@ -339,7 +340,7 @@ describe('store options for tabs and idle lock', () => {
 
     let internals: StoreInternals | undefined
     const connect: TabsConnect = (store) => void (internals = store)
-    const other = makeStore({ name: 'idle-tabs', idleTimeout: 1000, tabs: connect as unknown as TabsPlugin })
+    const other = makeStore({ name: 'idle-tabs', idle: idle(1000), tabs: connect as unknown as TabsPlugin })
     vi.mocked(Date.now).mockReturnValue(now)
     other.set('k', 'v')
     vi.mocked(Date.now).mockReturnValue(now + 5000)
@@ -349,7 +350,7 @@ describe('store options for tabs and idle lock', () => {
   })
 
   it('idle lock checks the clock when the page is shown again', () => {
-    const store = makeStore({ idleTimeout: 1000 })
+    const store = makeStore({ idle: idle(1000) })
     const cleared: string[] = []
     store.on('cleared', ({ reason }) => cleared.push(reason))
     store.set('k', 'v')

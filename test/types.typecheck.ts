@@ -58,7 +58,7 @@ new SessionKeystore<{ count: number }>()
 
 // exactOptionalPropertyTypes: an option may be given as undefined, as the runtime accepts.
 declare const multiTab: boolean
-new SessionKeystore({ name: 'types-d', tabs: multiTab ? tabsEntry.tabs : undefined, idleTimeout: undefined })
+new SessionKeystore({ name: 'types-d', tabs: multiTab ? tabsEntry.tabs : undefined, idle: undefined })
 // @ts-expect-error: tabs is the plugin, not a flag
 new SessionKeystore({ tabs: true })
 

@@ -5,6 +5,7 @@ import { context } from '../../src/lifecycle/placement'
 import { pack, seal, tag, unpack } from '../../src/seal'
 import { readShare } from '../../src/share'
 import { cleanUp, fakeNavigation, fire, leave, open, record, setRecord, shareOf, trackListeners } from './page'
+import { idle } from '../../src/idle'
 
 beforeEach(() => {
   cleanUp()
@@ -397,7 +398,7 @@ describe('back/forward cache', () => {
   })
 
   it('idle time spent in the cache is judged once back, after the tab\'s state is taken', async () => {
-    const { store, events } = await open({ idleTimeout: 60_000 })
+    const { store, events } = await open({ idle: idle(60_000) })
     store.set('k', 'v')
     fire('pagehide', { persisted: true })
     const now = Date.now()
@@ -409,7 +410,7 @@ describe('back/forward cache', () => {
   })
 
   it('the last activity on a later page of the tab counts: the record carries it', async () => {
-    const { store, events } = await open({ idleTimeout: 60_000 })
+    const { store, events } = await open({ idle: idle(60_000) })
     store.set('k', 'v')
     fire('pagehide', { persisted: true })
     const now = Date.now()
