@@ -106,6 +106,16 @@ interface Screened {
   dropped?: { reason: ClearReason; count: number }
 }
 
+/** The options other than `name`, the type each must have, and what to say when it has not. */
+const OPTIONS = [
+  ['tabs', 'function', "the `tabs` export of 'tab-keystore/tabs'"],
+  ['idle', 'function', "made by `idle()` of 'tab-keystore/idle'"],
+  ['onAccess', 'function', 'a function'],
+  ['onChanged', 'function', 'a function'],
+  ['onExpired', 'function', 'a function'],
+  ['sealWhenHidden', 'boolean', 'a boolean'],
+] as const
+
 /** Sealed state can be at most 5 Mi UTF-16 units, 15 bits each (Chromium's and Firefox's quota). */
 const MAX_SEALED = 9_830_400
 
@@ -150,13 +160,10 @@ export class SessionKeystore<S extends Schema<S> = Record<string, Value>> {
 
   constructor(options: SessionKeystoreOptions<KeyName<S>> = {}) {
     if (typeof options !== 'object' || options === null) invalid('options', 'an object', options)
-    const { name = 'default', tabs, idle } = options
+    const { name = 'default' } = options
     if (typeof name !== 'string' || !name) invalid('options.name', 'a non-empty string', name)
-    if (tabs !== undefined && typeof tabs !== 'function') invalid('options.tabs', "the `tabs` export of 'tab-keystore/tabs'", tabs)
-    if (idle !== undefined && typeof idle !== 'function') invalid('options.idle', "made by `idle()` of 'tab-keystore/idle'", idle)
-    if (options.sealWhenHidden !== undefined && typeof options.sealWhenHidden !== 'boolean') invalid('options.sealWhenHidden', 'a boolean', options.sealWhenHidden)
-    for (const option of ['onAccess', 'onChanged', 'onExpired'] as const) {
-      if (options[option] !== undefined && typeof options[option] !== 'function') invalid(`options.${option}`, 'a function', options[option])
+    for (const [option, type, expected] of OPTIONS) {
+      if (options[option] !== undefined && typeof options[option] !== type) invalid(`options.${option}`, expected, options[option])
     }
     const open = live.get(name)
     if (open) {

@@ -48,6 +48,7 @@ const LEAVING = 'leaving'
 const FROZEN = 'frozen'
 const GONE = 'gone'
 type State = typeof ACTIVE | typeof HIDDEN | typeof LEAVING | typeof FROZEN | typeof GONE
+const ALIVE = [ACTIVE, HIDDEN, LEAVING] as const
 
 /**
  * The legal transitions: the states each may come from, and the state it leads to. An
@@ -60,17 +61,17 @@ const TRANSITIONS = {
   /** `visibilitychange` to visible, `resume`. */
   show: [[HIDDEN], ACTIVE],
   /** `navigate`, `pageswap`: the page learns where it is going. */
-  announce: [[ACTIVE, HIDDEN, LEAVING], LEAVING],
+  announce: [ALIVE, LEAVING],
   /** A navigation announced to another origin did not happen (a download, a 204, a slow answer). */
   stay: [[LEAVING], ACTIVE],
   /** `pagehide`, persisted: into the back/forward cache. */
-  freeze: [[ACTIVE, HIDDEN, LEAVING], FROZEN],
+  freeze: [ALIVE, FROZEN],
   /** `pagehide`, not persisted: the document goes. */
-  unload: [[ACTIVE, HIDDEN, LEAVING], GONE],
+  unload: [ALIVE, GONE],
   /** `pageshow`, persisted: back from the cache. */
   restore: [[FROZEN], ACTIVE],
   /** `destroy()`. */
-  detach: [[ACTIVE, HIDDEN, LEAVING, FROZEN, GONE], GONE],
+  detach: [[...ALIVE, FROZEN, GONE], GONE],
 } as const satisfies Record<string, readonly [readonly State[], State]>
 type Transition = keyof typeof TRANSITIONS
 
@@ -150,9 +151,13 @@ class Lifecycle implements TabLink {
     // no other origin saw: any site the tab visited may have planted one it knows.
     this.#share = share && record?.k === tag(share) && !this.#exposed.includes(record.k) ? share : randomBytes(SHARE_LENGTH)
     this.#showShare(true)
-    for (const type of ['pagehide', 'pageshow', 'pageswap']) window.addEventListener(type, this)
-    for (const type of ['visibilitychange', 'freeze', 'resume']) document.addEventListener(type, this)
-    navigation()?.addEventListener('navigate', this)
+    this.#listen('addEventListener')
+  }
+
+  #listen(method: 'addEventListener' | 'removeEventListener'): void {
+    for (const type of ['pagehide', 'pageshow', 'pageswap']) window[method](type, this)
+    for (const type of ['visibilitychange', 'freeze', 'resume']) document[method](type, this)
+    navigation()?.[method]('navigate', this)
   }
 
   start(changed: boolean): void {
@@ -357,9 +362,7 @@ class Lifecycle implements TabLink {
   }
 
   #detach(): void {
-    for (const type of ['pagehide', 'pageshow', 'pageswap']) window.removeEventListener(type, this)
-    for (const type of ['visibilitychange', 'freeze', 'resume']) document.removeEventListener(type, this)
-    navigation()?.removeEventListener('navigate', this)
+    this.#listen('removeEventListener')
     clearTimeout(this.#stay)
     this.#tab.unseal()
     // An empty state of a new generation: pages of the tab in the cache drop theirs.

@@ -76,28 +76,17 @@ export interface TabStorage {
   logout(): string
 }
 
-const get = (area: Storage | undefined, key: string): string | null => {
+/** Runs `action` on storage, which may throw (blocked, full, gone): `fallback` then. */
+const attempt = <T>(action: () => T, fallback: T): T => {
   try {
-    return area?.getItem(key) ?? null
+    return action()
   } catch {
-    return null
+    return fallback
   }
 }
-const remove = (area: Storage | undefined, key: string): void => {
-  try {
-    area?.removeItem(key)
-  } catch {
-    // nothing of ours can be there then
-  }
-}
-const set = (area: Storage | undefined, key: string, value: string): boolean => {
-  try {
-    area!.setItem(key, value)
-    return true
-  } catch {
-    return false
-  }
-}
+const get = (area: Storage | undefined, key: string): string | null => attempt(() => area?.getItem(key) ?? null, null)
+const remove = (area: Storage | undefined, key: string): void => attempt(() => area?.removeItem(key), undefined)
+const set = (area: Storage | undefined, key: string, value: string): boolean => attempt(() => (area!.setItem(key, value), true), false)
 
 /**
  * The storage of this tab for store `name`, or the error that makes it unusable
