@@ -5,7 +5,7 @@ import { engine, named, setup } from './helpers.js'
 import { walk } from './walk.js'
 
 const env = setup({ bfcache: true })
-const BUDGET_MS = Number(process.env.TAB_KEYSTORE_WALK_MS || 55_000)
+const BUDGET_MS = Number(process.env.TAB_KEYSTORE_WALK_MS || 45_000)
 const STEPS = 60
 
 test(named(`random walks: seeds from 1, ${STEPS} steps each, for about ${Math.round(BUDGET_MS / 1000)} s`), { timeout: BUDGET_MS + 120_000 }, async (t) => {

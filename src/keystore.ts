@@ -238,7 +238,8 @@ export class SessionKeystore<S extends Schema<S> = Record<string, Value>> {
       this.#entries.put(name, { value: old.value, expiresAt: until })
       if (old.expiresAt !== until) this.#changed()
     } else {
-      this.#entries.remove(name)
+      // Replaced in place: the key keeps its place in insertion order.
+      if (old) wipe(old.value)
       this.#entries.put(name, { value: copy(value), expiresAt: until })
       this.#emitKey(old ? 'updated' : 'created', name)
     }

@@ -347,6 +347,15 @@ describe('expiry', () => {
     expect(log).toEqual(['expired:k'])
   })
 
+  it('keys() keeps insertion order when a value is replaced', () => {
+    const store = makeStore()
+    store.set('a', '1')
+    store.set('b', '2')
+    store.set('a', 'replaced')
+    store.set('b', new Uint8Array([1]))
+    expect(store.keys()).toEqual(['a', 'b'])
+  })
+
   it('keys and size drop expired keys', () => {
     const store = makeStore()
     const now = Date.now()

@@ -46,6 +46,7 @@ function timeEach(iterations, prepare, run, cleanup) {
 function resetTab() {
   window.name = ''
   sessionStorage.clear()
+  localStorage.clear()
 }
 
 // --- tab-keystore ------------------------------------------------------------------
@@ -60,7 +61,8 @@ function ourStore(secrets, bytes) {
 function ourSealed(secrets) {
   const store = ourStore(secrets, false)
   store.persist()
-  const sealed = { text: sessionStorage.getItem(OUR_KEY), windowName: window.name }
+  // What the next page finds: the seal, the share, and the tab's id and record.
+  const sealed = { text: sessionStorage.getItem(OUR_KEY), windowName: window.name, session: { ...sessionStorage }, local: { ...localStorage } }
   store.destroy()
   return sealed
 }
@@ -76,12 +78,13 @@ function ourFlush(secrets, iterations) {
 }
 
 function ourRestore(secrets, iterations) {
-  const { text, windowName } = ourSealed(secrets)
+  const { windowName, session, local } = ourSealed(secrets)
   return timeEach(
     iterations,
     () => {
       window.name = windowName
-      sessionStorage.setItem(OUR_KEY, text)
+      for (const [key, value] of Object.entries(session)) sessionStorage.setItem(key, value)
+      for (const [key, value] of Object.entries(local)) localStorage.setItem(key, value)
     },
     () => new Ours({ name: NAME }),
     (store) => {
