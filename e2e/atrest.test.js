@@ -188,3 +188,26 @@ test(named('15. Chromium, from the profile\'s own files after the browser closed
     await rm(dir, { recursive: true, force: true })
   }
 })
+
+test(named('15. how long a seal rests: from the write as a page leaves to its removal by the next page\'s store (Chromium writes DOM storage to disk about 5 s after a change)'), async () => {
+  writes.length = 0
+  const context = await env.browser.newContext()
+  const page = await open(context, app())
+  await page.eval(() => window.store.set('k', 'v'))
+  for (let i = 0; i < 5; i++) {
+    await page.reload()
+    await page.navigate(app())
+  }
+  await beacons()
+  const gaps = []
+  for (const [i, write] of writes.entries()) {
+    if (write.area !== 'session' || !write.key.startsWith('tab-keystore:') || write.value === null) continue
+    const removal = writes.slice(i + 1).find((w) => w.key === write.key && w.value === null)
+    if (removal) gaps.push(Math.round(removal.at - write.at))
+  }
+  gaps.sort((a, b) => a - b)
+  console.log(`[${engine.name}] a seal rests ${gaps[0]} to ${gaps.at(-1)} ms (median ${gaps[gaps.length >> 1]}) between the leaving page and the next page's store, over ${gaps.length} reloads and links`)
+  assert.equal(gaps.length, 10, 'every reload and link sealed, and the next page took it')
+  assert.ok(gaps.at(-1) < 4000, 'well inside the window before Chromium writes DOM storage to disk')
+  await context.close()
+})

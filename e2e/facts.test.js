@@ -166,3 +166,28 @@ test(named('engine facts: what another site is shown of window.name, and when a 
   await context.close()
 })
 
+test(named('engine facts: a page back from the cache writing the window.name it sees'), async () => {
+  const context = await env.browser.newContext()
+  const tab = await context.newPage(page(env.server.origin, 'w1'))
+  await tab.eval(() => (window.name = 'mine'))
+  await tab.navigate(page(env.server.origin, 'w2'))
+  await tab.eval(() => (window.name = 'a later page\'s'))
+  await tab.back()
+  const view = await tab.eval(() => window.name)
+  await tab.eval(() => (window.name = 'mine'))
+  await tab.reload()
+  const once = await tab.eval(() => window.info.name)
+  record('a restored page\'s window.name, and what a reload sees after it writes that value again', { view, once })
+  if (engine.name === 'chromium') assert.equal(once, "a later page's", 'Chromium drops a write of the stale view\'s own value (worked around: src/share.ts)')
+  await tab.navigate(page(env.server.origin, 'w3'))
+  await tab.eval(() => (window.name = 'a later page\'s'))
+  await tab.back()
+  await tab.eval(() => {
+    window.name = '\0'
+    window.name = 'mine'
+  })
+  await tab.reload()
+  assert.equal(await tab.eval(() => window.info.name), 'mine', 'another value first, then the share: the reload sees it (relied on)')
+  await context.close()
+})
+

@@ -56,6 +56,7 @@ export function openOffline(text, share, store) {
 export function sealsIn(writes) {
   const seals = []
   for (const { at, area, key, value } of writes) {
+    if (value === null) continue
     if (area === 'session' && key.startsWith('tab-keystore:')) seals.push({ at, key, text: value })
     if (area === 'local' && key.startsWith('tab-keystore/tab/')) {
       try {

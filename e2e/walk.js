@@ -108,9 +108,9 @@ export async function walk({ context, server, seed, steps = 100, trace: given, l
   }
   const page = await context.newPage(tab.entries[0].url)
 
-  const expectLatest = (obs, why) => {
+  const expectLatest = (obs, why, told = []) => {
     const want = sorted(Object.fromEntries(model.latest))
-    if (sorted(obs.entries) !== want) fail(`${why}: the store holds ${sorted(obs.entries)}, the tab's latest state is ${want}`)
+    if (sorted(obs.entries) !== want) fail(`${why}: the store holds ${sorted(obs.entries)}, the tab's latest state is ${want}${told.length ? ` (told: ${told})` : ''}`)
     if (obs.absent.length) fail(`${why}: get() returns values for keys not in keys(): ${obs.absent}`)
   }
   const lose = () => {
@@ -143,11 +143,11 @@ export async function walk({ context, server, seed, steps = 100, trace: given, l
     const hadKeys = model.latest.size > 0
     if (obs.persisted && doc.gen === model.gen) {
       stats.current++
-      expectLatest(obs, 'back from the cache, having missed no change')
+      expectLatest(obs, 'back from the cache, having missed no change', told)
       if (told.length) fail(`back from the cache, having missed no change: unexpected error events ${told}`)
     } else if (!obs.persisted && direct) {
       stats.direct++
-      expectLatest(obs, 'a fresh page right after a page of the app')
+      expectLatest(obs, 'a fresh page right after a page of the app', told)
       if (told.length) fail(`a fresh page right after a page of the app: unexpected error events ${told}`)
     } else if (!obs.persisted && previous?.site === 'A' && sorted(obs.entries) === sorted(Object.fromEntries(model.latest)) && !told.length) {
       // A traversal within the app that skipped another site's entry: nothing of that site

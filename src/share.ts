@@ -54,5 +54,9 @@ export function writeShare(storeName: string, share: Uint8Array | undefined): vo
   if (share) shares[key] = toHex(share)
   // eslint-disable-next-line @typescript-eslint/no-dynamic-delete -- a plain JSON object of our own parsing
   else delete shares[key]
+  // A page back from Chromium's back/forward cache sees its own stale `window.name`, and
+  // Chromium drops a write of that same value although the tab holds another one (a later
+  // page's): the next page would find the wrong share (measured). A different value first.
+  window.name = '\0'
   window.name = Object.keys(shares).length ? JSON.stringify(shares) : ''
 }
