@@ -60,9 +60,9 @@ const TRANSITIONS = {
   hide: [[ACTIVE], HIDDEN],
   /** `visibilitychange` to visible, `resume`. */
   show: [[HIDDEN], ACTIVE],
-  /** `navigate`, `pageswap`: the page learns where it is going. */
+  /** `navigate` to another origin, `pageswap`: the page learns where it is going. */
   announce: [ALIVE, LEAVING],
-  /** A navigation announced to another origin did not happen (a download, a 204, a slow answer). */
+  /** A navigation announced to another origin did not happen (a download, a 204, a slow answer, Stop). */
   stay: [[LEAVING], ACTIVE],
   /** `pagehide`, persisted: into the back/forward cache. */
   freeze: [ALIVE, FROZEN],
@@ -133,6 +133,8 @@ class Lifecycle implements TabLink {
   /** At load, the tab's keys could not be had. */
   readonly #lost: boolean
   #stay: ReturnType<typeof setTimeout> | undefined
+  /** The `navigate` event announced last: only its end (abort, timeout, success) may undo it. */
+  #navigating: NavigateEventLike | undefined
 
   constructor(name: string, host: TabHost, tab: TabStorage, share: Uint8Array | null | undefined) {
     this.#name = name
@@ -157,7 +159,7 @@ class Lifecycle implements TabLink {
   #listen(method: 'addEventListener' | 'removeEventListener'): void {
     for (const type of ['pagehide', 'pageshow', 'pageswap']) window[method](type, this)
     for (const type of ['visibilitychange', 'freeze', 'resume']) document[method](type, this)
-    navigation()?.[method]('navigate', this)
+    for (const type of ['navigate', 'navigatesuccess'] as const) navigation()?.[method](type, this)
   }
 
   start(changed: boolean): void {
@@ -172,12 +174,18 @@ class Lifecycle implements TabLink {
   handleEvent(event: Event): void {
     const persisted = (event as PageTransitionEvent).persisted
     if (event.type === 'navigate') this.#announce(intentOf(event as unknown as NavigateEventLike), event as unknown as NavigateEventLike)
+    // An app took over a navigation within itself. (Never one to another origin: those
+    // cannot be intercepted, and only their own end may undo them.)
+    else if (event.type === 'navigatesuccess') {
+      if (this.#state !== LEAVING) this.#settle(this.#navigating)
+    }
     else if (event.type === 'pageswap') this.#announce(swapIntent(event))
     else if (event.type === 'pagehide') this.#go(persisted ? 'freeze' : 'unload')
     else if (event.type === 'pageshow') {
       if (persisted) this.#go('restore')
     }
-    else this.#go(event.type === 'resume' || (event.type === 'visibilitychange' && document.visibilityState === 'visible') ? 'show' : 'hide')
+    // `resume` also fires for a page unfrozen in the background: still hidden, not shown.
+    else this.#go(document.visibilityState === 'visible' ? 'show' : 'hide')
   }
 
   /** Takes transition `name` if it is legal from the current state, and runs what it does. */
@@ -207,6 +215,8 @@ class Lifecycle implements TabLink {
       this.#intent = undefined
       this.#showShare()
       this.#record('live')
+      if (this.#persistent) this.#place('next')
+      if (document.visibilityState === 'hidden') this.#go('hide')
     },
     freeze: () => this.#leave(true),
     unload: () => this.#leave(false),
@@ -224,14 +234,27 @@ class Lifecycle implements TabLink {
    * Chromium shows the restored page before this one's `pagehide`.
    */
   #announce(intent: Intent | undefined, navigate?: NavigateEventLike): void {
-    if (!intent || !this.#go('announce')) return
+    if (!intent) return
+    if (navigate) {
+      // Each navigation undoes only itself: an older one's abort must not show the share
+      // while a newer one leaves for another origin.
+      this.#navigating = navigate
+      navigate.signal?.addEventListener('abort', () => this.#settle(navigate))
+    }
+    if (navigate && intent !== 'away') {
+      // Within the app the page may stay yet (an app intercepting it, a download, a 204,
+      // Stop): only where it would go is remembered, for `pagehide`.
+      if (this.#state !== LEAVING) this.#intent = intent
+      this.#showShare()
+      return
+    }
+    if (!this.#go('announce')) return
     clearTimeout(this.#stay)
     this.#intent = intent
     if (intent === 'away') {
       if (navigate) {
         this.#hideShare()
-        this.#stay = setTimeout(() => this.#go('stay'), STAY_AFTER)
-        navigate.signal?.addEventListener('abort', () => this.#go('stay'))
+        this.#stay = setTimeout(() => this.#settle(navigate), STAY_AFTER)
       } else if (this.#shown) {
         // Chromium: a browser-UI navigation or a traversal to another origin (they fire no
         // `navigate`) shows that origin the share; the tab moves to a fresh one before it
@@ -248,9 +271,20 @@ class Lifecycle implements TabLink {
     }
   }
 
+  /** Navigation `navigate` ended with this page still here: it stays, as it was. */
+  #settle(navigate: NavigateEventLike | undefined): void {
+    if (!navigate || navigate !== this.#navigating) return
+    this.#navigating = undefined
+    clearTimeout(this.#stay)
+    if (!this.#go('stay')) this.#intent = undefined
+  }
+
   /** `pagehide`: seals for where the page goes, unless `pageswap` did and nothing changed since. */
   #leave(frozen: boolean): void {
     clearTimeout(this.#stay)
+    this.#navigating = undefined
+    // Sealed again below if it must be; back from the cache the page is shown.
+    this.#sealedHidden = false
     if (frozen) this.#host.frozen(true)
     this.#leftShown = this.#shown
     const intent = this.#intent ?? 'next'
@@ -331,7 +365,9 @@ class Lifecycle implements TabLink {
   persist(): void {
     if (this.#state === GONE) return
     this.#persistent = true
-    this.#place('next')
+    // Leaving decides what is sealed (nothing while another origin is shown); back from
+    // the cache, or after a navigation that did not happen, the page seals again.
+    if (this.#state !== LEAVING && this.#state !== FROZEN) this.#place('next')
   }
 
   changed(): void {
@@ -406,8 +442,8 @@ class Lifecycle implements TabLink {
  * another origin. It fires neither for browser-UI navigations (the address bar,
  * bookmarks) nor for traversals to another origin (measured).
  */
-function intentOf({ destination, navigationType }: NavigateEventLike): Intent | undefined {
-  if (destination.sameDocument) return undefined
+function intentOf({ destination, navigationType, downloadRequest }: NavigateEventLike): Intent | undefined {
+  if (destination.sameDocument || downloadRequest != null) return undefined
   if (new URL(destination.url).origin !== location.origin) return 'away'
   return navigationType === 'traverse' ? 'traverse' : 'next'
 }

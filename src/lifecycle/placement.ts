@@ -17,14 +17,16 @@ export interface NavigationLike {
   readonly currentEntry: { readonly key: string } | null
   readonly activation?: { readonly from: { readonly key: string } | null } | null
   entries(): { readonly key: string }[]
-  addEventListener(type: 'navigate', listener: EventListenerObject): void
-  removeEventListener(type: 'navigate', listener: EventListenerObject): void
+  addEventListener(type: 'navigate' | 'navigatesuccess', listener: EventListenerObject): void
+  removeEventListener(type: 'navigate' | 'navigatesuccess', listener: EventListenerObject): void
 }
 
 export interface NavigateEventLike {
   readonly destination: { readonly url: string; readonly sameDocument: boolean }
   readonly navigationType: string
   readonly signal?: AbortSignal
+  /** Non-null for a download: the page stays. */
+  readonly downloadRequest?: string | null
 }
 
 export const navigation = (): NavigationLike | undefined => (window as { navigation?: NavigationLike }).navigation

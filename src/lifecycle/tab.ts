@@ -48,8 +48,12 @@ export interface TabRecord {
 
 /** How many exposed shares a record remembers: pages older than that are long out of the cache. */
 const MAX_EXPOSED = 8
-/** A record whose tab showed no change for a day is dropped by the next load of any tab of the origin. */
-const RECORD_LIFETIME = 86_400_000
+/**
+ * A record whose tab wrote nothing for 30 days is dropped by the next load of any tab of
+ * the origin: long enough for a tab left open and idle (a weekend, a holiday), as a live
+ * tab without its record trusts no share and loses nothing only by luck. Not secret.
+ */
+const RECORD_LIFETIME = 30 * 86_400_000
 /** A sealed state left for a traversal is taken within milliseconds, or its tab is gone. */
 const SLOT_LIFETIME = 60_000
 
@@ -57,7 +61,7 @@ export const token = (): string => toHex(randomBytes(8))
 
 const isRecord = (r: unknown): r is TabRecord => {
   const { g, n, w, a, k, x, s } = (r ?? {}) as Partial<TabRecord>
-  return typeof g === 'string' && typeof n === 'number' && typeof a === 'number' && typeof k === 'string' && Array.isArray(x) && ['live', 'sealed', 'slot', 'away', 'quota'].includes(w!) && (w !== 'slot' || typeof s === 'string')
+  return typeof g === 'string' && /^[0-9a-f]{16}$/.test(g) && typeof n === 'number' && typeof a === 'number' && typeof k === 'string' && Array.isArray(x) && ['live', 'sealed', 'slot', 'away', 'quota'].includes(w!) && (w !== 'slot' || typeof s === 'string')
 }
 
 /** What one store keeps in the tab's storage, through methods that never throw (except `seal`, for its quota). */
@@ -163,7 +167,8 @@ function sweep(local: Storage | undefined, name: string, own: string | null): vo
     if (!match || key.slice(match[0].length) !== name || match[2] === own) continue
     let record: Partial<TabRecord> = {}
     try {
-      record = JSON.parse(local!.getItem(key)!) as TabRecord
+      // Object(): `null` and other non-objects in storage are junk, not a crash of the constructor.
+      record = Object(JSON.parse(local!.getItem(key)!)) as TabRecord
     } catch {
       // junk: swept
     }

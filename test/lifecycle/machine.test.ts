@@ -20,11 +20,13 @@ afterEach(() => {
 })
 
 const SEALED = 'tab-keystore:app'
+/** A generation named for the reader: 16 hex digits, as the library makes them. */
+const generation = (word: string): string => Buffer.from(word).toString('hex').padEnd(16, '0').slice(0, 16)
 const pageshow = (): boolean => fire('pageshow', { persisted: true })
 const pageswap = (activation: { navigationType: string } | null): boolean => fire('pageswap', { activation })
 
 /** A state sealed as another page of the tab seals it for a traversal, into the record. */
-function laterState(entries: [string, string][], gen = 'later'): void {
+function laterState(entries: [string, string][], gen = generation('later')): void {
   const map = new Map(entries.map(([name, value]) => [name, { value, expiresAt: Infinity }]))
   const text = seal(encodeEntries(map, Date.now(), { epoch: '', lastActive: Date.now() }).bytes, readShare('app')!, 'app', context(gen))
   setRecord({ g: gen, n: entries.length, w: 'slot', s: text })
@@ -309,29 +311,29 @@ describe('back/forward cache', () => {
     expect([store.get('k'), store.get('new'), store.has('gone')]).toEqual(['v2', 'added later', false])
     expect(events).toEqual(['deleted:gone', 'updated:k', 'created:new', 'restored:history:2'])
     expect(errors).toEqual([])
-    expect(record()).toMatchObject({ g: 'later', w: 'live' })
+    expect(record()).toMatchObject({ g: generation('later'), w: 'live' })
   })
 
   it('back having missed a change it cannot read (left with a page that went to another site): drops its keys, stale', async () => {
     const { store, errors, events } = await open()
     store.set('k', 'v1')
     fire('pagehide', { persisted: true })
-    setRecord({ g: 'newer', n: 1, w: 'away' })
+    setRecord({ g: generation('newer'), n: 1, w: 'away' })
     pageshow()
     expect([store.size, errors, events.at(-1)]).toEqual([0, ['stale'], 'cleared:other-page:1'])
     // Its empty state is the tab's latest now, of a new generation: pages behind it drop too.
     expect(record()).toMatchObject({ n: 0 })
-    expect(record()!.g).not.toBe('newer')
+    expect(record()!.g).not.toBe(generation('newer'))
   })
 
   it('back when the tab\'s latest state is empty (a logout on a later page): drops its keys, no error', async () => {
     const { store, errors, events } = await open()
     store.set('k', 'v')
     fire('pagehide', { persisted: true })
-    setRecord({ g: 'logged-out', n: 0, w: 'live' })
+    setRecord({ g: generation('logged-out'), n: 0, w: 'live' })
     pageshow()
     expect([store.size, errors, events.at(-1)]).toEqual([0, [], 'cleared:other-page:1'])
-    expect(record()).toMatchObject({ g: 'logged-out' })
+    expect(record()).toMatchObject({ g: generation('logged-out') })
   })
 
   it('a newer state sealed under another share (another history) cannot be opened: stale', async () => {
@@ -342,7 +344,7 @@ describe('back/forward cache', () => {
     window.name = JSON.stringify({ [SEALED]: 'cd'.repeat(32) })
     const rewritten = record()!
     // Sealed under a share this page does not hold.
-    const other = seal(encodeEntries(new Map(), Date.now(), { epoch: '', lastActive: 0 }).bytes, new Uint8Array(32).fill(7), 'app', context('later'))
+    const other = seal(encodeEntries(new Map(), Date.now(), { epoch: '', lastActive: 0 }).bytes, new Uint8Array(32).fill(7), 'app', context(generation('later')))
     setRecord({ ...rewritten, n: 1, s: other })
     pageshow()
     expect([store.size, errors]).toEqual([0, ['stale']])
@@ -476,6 +478,46 @@ describe('leaving for another origin', () => {
     expect(record()!.x).toEqual([]) // the other origin never saw the share
   })
 
+  it('only the end of the last navigation undoes it: an older one\'s abort does not show the share to the other origin', async () => {
+    vi.useFakeTimers()
+    const nav = fakeNavigation(null, ['a'])
+    const { store } = await open()
+    store.set('k', 'v')
+    const first = nav.navigate('https://elsewhere.example/one')
+    nav.navigate('https://elsewhere.example/two') // the user clicked again: the first is aborted
+    first.abort()
+    expect(window.name).toBe('')
+    vi.advanceTimersByTime(2999)
+    expect(window.name).toBe('')
+  })
+
+  it('a download or a navigation the app takes over within itself leaves the page as it was', async () => {
+    const nav = fakeNavigation(null, ['a'])
+    const { store } = await open()
+    store.set('k', 'v')
+    const s1 = shareOf()
+    nav.navigate('https://elsewhere.example/report.pdf', { downloadRequest: 'report.pdf' })
+    expect([shareOf(), record()!.w]).toEqual([s1, 'live'])
+    nav.navigate(`${location.origin}/inbox`)
+    nav.succeed()
+    nav.navigate('https://elsewhere.example/')
+    fire('pagehide', { persisted: false })
+    expect([window.name, sessionStorage.getItem(SEALED), record()!.w]).toEqual(['', null, 'away'])
+  })
+
+  it('persist() while leaving for another origin seals nothing until the page stays', async () => {
+    vi.useFakeTimers()
+    const nav = fakeNavigation(null, ['a'])
+    const { store } = await open()
+    store.set('k', 'v')
+    nav.navigate('https://elsewhere.example/')
+    store.persist()
+    expect(sessionStorage.getItem(SEALED)).toBeNull()
+    vi.advanceTimersByTime(3000) // it stayed: persist() keeps its promise
+    expect(record()).toMatchObject({ w: 'sealed' })
+    expect(sessionStorage.getItem(SEALED)).not.toBeNull()
+  })
+
   it('a navigate event within the origin leaves the share for the next page, and seals as usual', async () => {
     const nav = fakeNavigation(null, ['a'])
     const { store } = await open()
@@ -526,6 +568,20 @@ describe('sealWhenHidden', () => {
     leave({ hide: false }) // killed in the background
     const second = await open()
     expect([second.store.get('k'), second.errors]).toEqual(['changed while hidden', []])
+  })
+
+  it('a page unfrozen in the background (resume while hidden) keeps its seal: it is not shown', async () => {
+    const hidden = vi.spyOn(document, 'visibilityState', 'get').mockReturnValue('visible')
+    const first = await open({ sealWhenHidden: true })
+    first.store.set('k', 'v')
+    hidden.mockReturnValue('hidden')
+    fire('visibilitychange', {}, document)
+    fire('freeze', {}, document)
+    fire('resume', {}, document)
+    expect(sessionStorage.getItem(SEALED)).not.toBeNull()
+    leave({ hide: false }) // killed in the background after all
+    const second = await open()
+    expect([second.store.get('k'), second.errors]).toEqual(['v', []])
   })
 
   it('is off by default: a hidden page seals nothing', async () => {

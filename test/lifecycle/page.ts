@@ -65,22 +65,29 @@ export function cleanUp(): void {
 }
 
 /** A fake Navigation API: the page's same-origin history (`entries`, the current one last), arrived from `from`. */
-export function fakeNavigation(from: string | null, entries: string[]): { navigate(url: string, navigationType?: string): AbortController } {
-  const navigateListeners: EventListenerObject[] = []
+export function fakeNavigation(from: string | null, entries: string[]): {
+  navigate(url: string, init?: { navigationType?: string; downloadRequest?: string }): AbortController
+  succeed(): void
+} {
+  const listeners: [string, EventListenerObject][] = []
+  const dispatch = (event: Event): void => {
+    for (const [type, listener] of listeners) if (type === event.type) listener.handleEvent(event)
+  }
   vi.stubGlobal('navigation', {
     currentEntry: { key: entries.at(-1) },
     activation: { from: from === null ? null : { key: from } },
     entries: () => entries.map((key) => ({ key })),
-    addEventListener: (_: string, listener: EventListenerObject) => navigateListeners.push(listener),
+    addEventListener: (type: string, listener: EventListenerObject) => listeners.push([type, listener]),
     removeEventListener() {},
   })
   return {
-    navigate(url, navigationType = 'push') {
+    navigate(url, { navigationType = 'push', downloadRequest } = {}) {
       const controller = new AbortController()
-      const event = Object.assign(new Event('navigate'), { destination: { url, sameDocument: false }, navigationType, signal: controller.signal })
-      for (const listener of navigateListeners) listener.handleEvent(event)
+      dispatch(Object.assign(new Event('navigate'), { destination: { url, sameDocument: false }, navigationType, signal: controller.signal, downloadRequest: downloadRequest ?? null }))
       return controller
     },
+    /** The app intercepted the last navigation, and it committed within the document. */
+    succeed: () => dispatch(new Event('navigatesuccess')),
   }
 }
 

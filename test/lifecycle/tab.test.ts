@@ -8,7 +8,7 @@ afterEach(() => {
 })
 
 const tab = (copy = false): TabStorage => openTab('app', copy) as TabStorage
-const record = { g: 'g1', n: 1, w: 'live' as const, a: 5, k: 'ab', x: [] }
+const record = { g: '00000000000000a1', n: 1, w: 'live' as const, a: 5, k: 'ab', x: [] }
 
 describe('the tab\'s storage', () => {
   it('keeps no id and no record until the first write, then one record per tab and store', () => {
@@ -25,7 +25,7 @@ describe('the tab\'s storage', () => {
   it('ignores a record that is not one (junk another script left)', () => {
     tab().write(record)
     const key = Object.keys(localStorage)[0]!
-    for (const junk of ['', '{', 'null', '[]', '{"g":1}', JSON.stringify({ ...record, w: 'elsewhere' }), JSON.stringify({ ...record, w: 'slot' })]) {
+    for (const junk of ['', '{', 'null', '[]', '{"g":1}', JSON.stringify({ ...record, g: 'not hex' }), JSON.stringify({ ...record, w: 'elsewhere' }), JSON.stringify({ ...record, w: 'slot' })]) {
       localStorage.setItem(key, junk)
       expect(tab().record(), junk).toBeUndefined()
     }
@@ -50,11 +50,12 @@ describe('the tab\'s storage', () => {
     expect([storage.takeSealed(), storage.takeSealed()]).toEqual(['sealed', null])
   })
 
-  it('sweeps what closed tabs left: records after a day, seals in transit after a minute, keys of earlier versions', () => {
+  it('sweeps what closed tabs left: records after 30 days, seals in transit after a minute, keys of earlier versions', () => {
     const now = Date.now()
     const other = (id: string, value: object): void => localStorage.setItem(`tab-keystore/tab/${id}/app`, JSON.stringify({ ...record, ...value }))
     other('0000000000000001', { t: now - 3_600_000 }) // an open tab, quiet for an hour: kept
-    other('0000000000000002', { t: now - 90_000_000 })
+    other('0000000000000009', { t: now - 20 * 86_400_000 }) // idle for 20 days: kept
+    other('0000000000000002', { t: now - 31 * 86_400_000 })
     other('0000000000000003', { t: now - 120_000, w: 'slot', s: 'x' })
     other('0000000000000004', { t: now - 1000, w: 'slot', s: 'x' }) // in transit: kept
     localStorage.setItem('tab-keystore/tab/0000000000000005/app', 'junk')
@@ -62,12 +63,14 @@ describe('the tab\'s storage', () => {
     localStorage.setItem(`tab-keystore/cleared/0000000000000007/app`, `${now}-x`)
     localStorage.setItem(`tab-keystore/tab/0000000000000008/other-store`, 'not ours to judge')
     localStorage.setItem('tab-keystore/logout/app', 'epoch')
+    localStorage.setItem('tab-keystore/tab/000000000000000a/app', 'null')
     tab()
     expect(Object.keys(localStorage).sort()).toEqual([
       'tab-keystore/logout/app',
       'tab-keystore/tab/0000000000000001/app',
       'tab-keystore/tab/0000000000000004/app',
       'tab-keystore/tab/0000000000000008/other-store',
+      'tab-keystore/tab/0000000000000009/app',
     ])
   })
 
