@@ -18,13 +18,14 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..')
  * latest state" true, and what issues 15 and 16 added to it (the share kept from other
  * origins and replaced after one may have seen it, the crash and quota records,
  * `sealWhenHidden`, `get(name, now)` expiring for real), cost more than the markers and
- * slots they replaced: our own code went from 6.36 kB to 7.50 kB, with the idle timeout
- * moved out to `tab-keystore/idle` (0.19 kB). Measured one by one, every part left is
+ * slots they replaced: our own code went from 6.36 kB to 7.61 kB (0.11 kB of it for
+ * following each navigation to its own end: intercepted ones, downloads, Stop), with the
+ * idle timeout moved out to `tab-keystore/idle` (0.19 kB). Measured one by one, every part left is
  * 0.03 to 0.15 kB (bench/.scratch experiments, reported in the README): 11.30 kB would
  * take dropping behaviour that the issues require. The AEAD alone (chacha20poly1305 from
  * @noble/ciphers, bundled the same way) weighs 4.84 kB. Opt-in entries are reported.
  */
-export const BUDGET = 12_450
+export const BUDGET = 12_550
 export const TARGET = 5_000
 
 async function gzippedSize(contents, external = []) {
