@@ -65,6 +65,7 @@ export function pick(random, tab, step) {
 }
 
 /** Reads what the shown page of the app holds, and what it has told. */
+let lastDiag
 const observe = (page) =>
   page.eval((keys) => {
     const store = window.store
@@ -83,8 +84,14 @@ const observe = (page) =>
       errors: window.events.filter((e) => e.event === 'error').map((e) => e.reason),
       entries,
       absent,
+      // For the failure message only: the tab's record and the page's last events (no secrets).
+      diag: {
+        record: Object.entries(localStorage).filter(([k]) => k.startsWith('tab-keystore/tab/')).map(([, v]) => v.replace(/"s":"[^"]*"/, '"s":"…"').slice(0, 200)),
+        events: window.events.slice(-8).map((e) => JSON.stringify(e).slice(0, 120)),
+        lifecycle: window.lifecycle.slice(-8),
+      },
     }
-  }, KEYS)
+  }, KEYS).then((obs) => (lastDiag = obs.diag, obs))
 
 const sorted = (entries) => JSON.stringify(Object.fromEntries(Object.entries(entries).sort(([a], [b]) => a.localeCompare(b))))
 const LOSS_REASONS = ['left-origin', 'stale', 'missing-share', 'lost']
@@ -102,7 +109,7 @@ export async function walk({ context, server, seed, steps = 100, trace: given, l
   const done = []
   const stats = { steps: 0, current: 0, direct: 0, freshAfterOther: 0, behindAdopted: 0, behindDropped: 0, behindDroppedDirect: 0, restored: 0 }
   const fail = (message) => {
-    const error = new Error(`${message}\n  seed: ${seed ?? '(trace)'}, step ${done.length}\n  trace: ${done.join('; ')}`)
+    const error = new Error(`${message}\n  seed: ${seed ?? '(trace)'}, step ${done.length}\n  trace: ${done.join('; ')}\n  last seen: ${JSON.stringify(lastDiag)}`)
     error.trace = done.join('; ')
     throw error
   }

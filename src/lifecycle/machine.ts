@@ -133,7 +133,7 @@ class Lifecycle implements TabLink {
   /** At load, the tab's keys could not be had. */
   readonly #lost: boolean
   #stay: ReturnType<typeof setTimeout> | undefined
-  /** The `navigate` event announced last: only its end (abort, timeout, success) may undo it. */
+  /** The last `navigate` event, until `pageswap`: only its own end (timeout, success) may undo it. */
   #navigating: NavigateEventLike | undefined
 
   constructor(name: string, host: TabHost, tab: TabStorage, share: Uint8Array | null | undefined) {
@@ -213,6 +213,8 @@ class Lifecycle implements TabLink {
     announce: () => undefined,
     stay: () => {
       this.#intent = undefined
+      // Leaving for another origin removed any seal: sealed again below if still hidden.
+      this.#sealedHidden = false
       this.#showShare()
       this.#record('live')
       if (this.#persistent) this.#place('next')
@@ -235,15 +237,15 @@ class Lifecycle implements TabLink {
    */
   #announce(intent: Intent | undefined, navigate?: NavigateEventLike): void {
     if (!intent) return
-    if (navigate) {
-      // Each navigation undoes only itself: an older one's abort must not show the share
-      // while a newer one leaves for another origin.
-      this.#navigating = navigate
-      navigate.signal?.addEventListener('abort', () => this.#settle(navigate))
-    }
+    // A `navigate` to another origin not yet under way (no `pageswap` yet) may be undone:
+    // by a newer navigation within the origin, which replaces it, or by its timeout.
+    const undone = this.#state === LEAVING && this.#navigating !== undefined
+    // After `pageswap` the navigation happens: nothing undoes it.
+    this.#navigating = navigate
     if (navigate && intent !== 'away') {
-      // Within the app the page may stay yet (an app intercepting it, a download, a 204,
-      // Stop): only where it would go is remembered, for `pagehide`.
+      if (undone) this.#go('stay')
+      // Within the app the page may stay yet (the app intercepts it, a 204, Stop): only
+      // where it would go is remembered, for `pagehide`.
       if (this.#state !== LEAVING) this.#intent = intent
       this.#showShare()
       return
@@ -254,6 +256,10 @@ class Lifecycle implements TabLink {
     if (intent === 'away') {
       if (navigate) {
         this.#hideShare()
+        // Only time says the page stayed, not the navigation's signal: Chromium and Firefox
+        // abort it whenever the next `navigate` fires, also a same-document one (a
+        // `replaceState`, a hash) that leaves this navigation under way (read in their
+        // sources; a download's abort only brings the share back 3 s later).
         this.#stay = setTimeout(() => this.#settle(navigate), STAY_AFTER)
       } else if (this.#shown) {
         // Chromium: a browser-UI navigation or a traversal to another origin (they fire no
@@ -271,7 +277,7 @@ class Lifecycle implements TabLink {
     }
   }
 
-  /** Navigation `navigate` ended with this page still here: it stays, as it was. */
+  /** Navigation `navigate` ended (its timeout, or the app took it over) with this page still here. */
   #settle(navigate: NavigateEventLike | undefined): void {
     if (!navigate || navigate !== this.#navigating) return
     this.#navigating = undefined

@@ -24,7 +24,6 @@ export interface NavigationLike {
 export interface NavigateEventLike {
   readonly destination: { readonly url: string; readonly sameDocument: boolean }
   readonly navigationType: string
-  readonly signal?: AbortSignal
   /** Non-null for a download: the page stays. */
   readonly downloadRequest?: string | null
 }

@@ -66,10 +66,11 @@ export function cleanUp(): void {
 
 /** A fake Navigation API: the page's same-origin history (`entries`, the current one last), arrived from `from`. */
 export function fakeNavigation(from: string | null, entries: string[]): {
-  navigate(url: string, init?: { navigationType?: string; downloadRequest?: string }): AbortController
+  navigate(url: string, init?: { navigationType?: string; downloadRequest?: string; sameDocument?: boolean }): AbortController
   succeed(): void
 } {
   const listeners: [string, EventListenerObject][] = []
+  let ongoing: AbortController | undefined
   const dispatch = (event: Event): void => {
     for (const [type, listener] of listeners) if (type === event.type) listener.handleEvent(event)
   }
@@ -81,9 +82,12 @@ export function fakeNavigation(from: string | null, entries: string[]): {
     removeEventListener() {},
   })
   return {
-    navigate(url, { navigationType = 'push', downloadRequest } = {}) {
-      const controller = new AbortController()
-      dispatch(Object.assign(new Event('navigate'), { destination: { url, sameDocument: false }, navigationType, signal: controller.signal, downloadRequest: downloadRequest ?? null }))
+    navigate(url, { navigationType = 'push', downloadRequest, sameDocument = false } = {}) {
+      // As Chromium and Firefox do: the ongoing navigation's signal is aborted before the
+      // next `navigate` fires, whatever that one is.
+      ongoing?.abort()
+      const controller = (ongoing = new AbortController())
+      dispatch(Object.assign(new Event('navigate'), { destination: { url, sameDocument }, navigationType, signal: controller.signal, downloadRequest: downloadRequest ?? null }))
       return controller
     },
     /** The app intercepted the last navigation, and it committed within the document. */
