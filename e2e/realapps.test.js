@@ -38,6 +38,22 @@ test(named('16.1 a page with an open WebSocket, across a trip to another site: i
   await context.close()
 })
 
+// A link out to another site that redirects straight back (a single sign-on bounce): the
+// page left for another origin as far as it could know, so the keys stay in its memory;
+// their loss is told. Measured: left-origin in all three engines (Chromium's and WebKit's
+// pageswap, too, name no activation for it).
+test(named('16.2 a link to another site that redirects back into the app: the keys arrive, or their loss is told'), async () => {
+  const context = await env.browser.newContext()
+  const page = await open(context, app())
+  await page.eval(() => window.store.set('k', 'through a bounce'))
+  await page.navigate(`${env.server.otherSite}/redirect?to=${encodeURIComponent(app())}`)
+  const [value, told] = [await page.eval(() => window.store.get('k')), await errors(page)]
+  console.log(`[${engine.name}] after a bounce through another site: ${value === null ? `keys lost, told ${told.join(', ')}` : 'keys kept'}`)
+  if (value === null) assert.ok(told.some((reason) => ['missing-share', 'left-origin'].includes(reason)), `the loss is told: ${told}`)
+  else assert.deepEqual([value, told], ['through a bounce', []])
+  await context.close()
+})
+
 test(named('16.1 with the tabs option, another open tab hands the keys back to a page that lost them on a trip to another site'), async () => {
   // Without the cache, every engine loads the page afresh after the trip (left-origin).
   const browser = await engine.launch({ bfcache: false })

@@ -20,7 +20,17 @@ export async function startServer({ port = 0, isolated = false, api, notFound } 
   const server = createServer(async (request, response) => {
     // An optional backend for the tests (e2e/backend.js): it answers first when it knows the route.
     if (api && (await api(request, response))) return
-    let path = normalize(decodeURIComponent(new URL(request.url, 'http://x').pathname))
+    // `/redirect?to=URL`: a 302 to a page of the tests (under either site), as a single
+    // sign-on provider bounces a user back to the app.
+    const asked = new URL(request.url, 'http://x')
+    if (asked.pathname === '/redirect') {
+      const to = new URL(asked.searchParams.get('to') ?? '/', `http://127.0.0.1:${server.address().port}`)
+      if (['127.0.0.1', 'localhost'].includes(to.hostname) && to.port === String(server.address().port)) {
+        response.writeHead(302, { location: to.href, 'cache-control': 'no-store' }).end()
+        return
+      }
+    }
+    let path = normalize(decodeURIComponent(asked.pathname))
     if (path === '/') path = '/demo/'
     if (path.endsWith('/')) path += 'index.html'
     if (!allowed.some((prefix) => path.startsWith(prefix))) {
