@@ -58,11 +58,11 @@ const ALIVE = [ACTIVE, HIDDEN, LEAVING] as const
 const TRANSITIONS = {
   /** `visibilitychange` to hidden, `freeze`: the tab went to the background. */
   hide: [[ACTIVE], HIDDEN],
-  /** `visibilitychange` to visible, `resume`. */
+  /** `visibilitychange` to visible, `resume` while visible. */
   show: [[HIDDEN], ACTIVE],
   /** `navigate` to another origin, `pageswap`: the page learns where it is going. */
   announce: [ALIVE, LEAVING],
-  /** A navigation announced to another origin did not happen (a download, a 204, a slow answer, Stop). */
+  /** A navigation announced to another origin did not happen (a download, a 204, a slow answer, Stop), or a newer one within the origin replaced it. */
   stay: [[LEAVING], ACTIVE],
   /** `pagehide`, persisted: into the back/forward cache. */
   freeze: [ALIVE, FROZEN],
