@@ -44,6 +44,8 @@ export const contents = (page) =>
     const entries = {}
     for (const name of window.store.keys()) {
       const value = window.store.get(name)
+      // Expired between keys() and get() (a short expiry, a busy machine): absent, as it should be.
+      if (value === null) continue
       entries[name] = { value: typeof value === 'string' ? value : Array.from(value), expiresAt: window.store.expiresAt(name)?.getTime() ?? null }
     }
     return { now, entries }

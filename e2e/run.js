@@ -1,5 +1,5 @@
 // `npm run test:e2e`: the browser suite in every engine asked for (TAB_KEYSTORE_ENGINES,
-// all three by default), each in its own process, two at a time, with a readable report
+// all three by default), each in its own process, three at a time, with a readable report
 // whose lines say which engine they come from. Engine-independent files (the packed
 // tarball) run once. Exits non-zero when any engine fails.
 import { spawn } from 'node:child_process'
@@ -57,7 +57,9 @@ const jobs = [
   ...engines.map((name) => () => run(name, { TAB_KEYSTORE_ENGINE: name }, browserFiles)),
   ...(onceFiles.length ? [() => run('node', {}, onceFiles)] : []),
 ]
-const parallel = Math.max(1, Number(process.env.TAB_KEYSTORE_E2E_JOBS || 2))
+// Three at a time on CI's two cores: the browser tests mostly wait (on timers, pages,
+// storage commits), and the longest engine no longer waits for another to finish.
+const parallel = Math.max(1, Number(process.env.TAB_KEYSTORE_E2E_JOBS || 3))
 const results = []
 const queue = [...jobs]
 await Promise.all(
