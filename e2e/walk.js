@@ -64,8 +64,10 @@ export function pick(random, tab, step) {
   return options.at(-1)[1]()
 }
 
-/** Reads what the shown page of the app holds, and what it has told. */
+/** What the last observation saw of the record and lifecycle, for a failure message. */
 let lastDiag
+
+/** Reads what the shown page of the app holds, and what it has told. */
 const observe = (page) =>
   page.eval((keys) => {
     const store = window.store
@@ -86,7 +88,7 @@ const observe = (page) =>
       absent,
       // For the failure message only: the tab's record and the page's last events (no secrets).
       diag: {
-        record: Object.entries(localStorage).filter(([k]) => k.startsWith('tab-keystore/tab/')).map(([, v]) => v.replace(/"s":"[^"]*"/, '"s":"…"').slice(0, 200)),
+        record: window.seenRecord(),
         events: window.events.slice(-8).map((e) => JSON.stringify(e).slice(0, 120)),
         lifecycle: window.lifecycle.slice(-8),
       },
@@ -107,6 +109,7 @@ export async function walk({ context, server, seed, steps = 100, trace: given, l
   const tab = { entries: [{ site: 'A', url: appUrl() }], index: 0 }
   const model = { latest: new Map(), gen: 0, docs: new Map(), shown: undefined }
   const done = []
+  lastDiag = undefined
   const stats = { steps: 0, current: 0, direct: 0, freshAfterOther: 0, behindAdopted: 0, behindDropped: 0, behindDroppedDirect: 0, restored: 0 }
   const fail = (message) => {
     const error = new Error(`${message}\n  seed: ${seed ?? '(trace)'}, step ${done.length}\n  trace: ${done.join('; ')}\n  last seen: ${JSON.stringify(lastDiag)}`)
