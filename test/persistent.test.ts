@@ -327,3 +327,50 @@ describe('review: races and failures while opening or closing', () => {
     expect(cleared).toHaveBeenCalledWith(intervals.mock.results[0]!.value)
   })
 })
+
+describe('review: the key check, delete, clear and the nonce', () => {
+  const checkKey = 'tab-keystore:p:user%3A1%3As1:'
+  const codeOf = (promise: Promise<unknown>): Promise<unknown> => promise.then(() => 'no error', (error) => (error as { code?: string }).code)
+  // Well-formed, as the library writes records, but sealed under no key at all.
+  const forgedCheck = JSON.stringify({ v: 2, e: null, n: base64(new Uint8Array(12)), c: base64(new Uint8Array(48)) })
+
+  it('a missing or junk check entry lets in only a key that opens the entries, and no other key overwrites it', async () => {
+    const key = serverKey()
+    const { store } = await openStore({ key })
+    await store.set('token', 'kept')
+    store.close()
+    for (const check of [null, 'not json', forgedCheck]) {
+      if (check === null) localStorage.removeItem(checkKey)
+      else localStorage.setItem(checkKey, check)
+      const before = { ...localStorage }
+      expect(await codeOf(PersistentKeystore.open({ namespace: 'user:1:s1', key: serverKey(), cleanupInterval: false }))).toBe('wrong-key')
+      expect({ ...localStorage }).toEqual(before)
+      const again = await openStore({ key })
+      expect(await again.store.get('token')).toBe('kept')
+      again.store.close()
+      // The right key wrote a new check: a wrong key is now refused by it.
+      expect(localStorage.getItem(checkKey)).not.toBe(check)
+      expect(await codeOf(PersistentKeystore.open({ namespace: 'user:1:s1', key: serverKey(), cleanupInterval: false }))).toBe('wrong-key')
+    }
+  })
+
+  it('a namespace without entries is new: a missing or junk check is (re)written under the key given', async () => {
+    localStorage.setItem(checkKey, 'not json')
+    const key = serverKey()
+    await openStore({ key })
+    expect(localStorage.getItem(checkKey)).not.toBe('not json')
+    expect(await codeOf(PersistentKeystore.open({ namespace: 'user:1:s1', key: serverKey(), cleanupInterval: false }))).toBe('wrong-key')
+  })
+
+  it('open() rejects, writing no check, when listing the entries fails with the check missing', async () => {
+    const memory = memoryAdapter()
+    const key = serverKey()
+    const { store } = await openStore({ key, storage: memory.adapter })
+    await store.set('token', 'kept')
+    store.close()
+    memory.map.delete(checkKey)
+    memory.faults.throwOn.add('keys')
+    await expect(PersistentKeystore.open({ namespace: 'user:1:s1', key: serverKey(), storage: memory.adapter, cleanupInterval: false })).rejects.toThrow('keys failed')
+    expect(memory.map.has(checkKey)).toBe(false)
+  })
+})

@@ -194,13 +194,19 @@ export class PersistentKeystore<S extends Schema<S> = Record<string, Value>> {
       // A check entry tells a wrong (or revoked and reissued) key from tampered entries.
       const checkKey = store.#prefix
       const check = parseRecord(await adapter.get(checkKey))
-      if (check) {
-        const opened = store.#open(CHECK, check)
-        opened?.fill(0)
-        if (opened === undefined) {
+      if (!(check && store.#opens(CHECK, check))) {
+        // Fail closed. A check that is missing or junk (a lost write, storage edited by
+        // hand) must not let any key in: that key would seal a new check, and the right
+        // key, then refused as `wrong-key`, gets the vault dropped by the README's
+        // recipe. So the entries decide: a key that opens one of them is the vault's and
+        // may (re)write the check; only a namespace with no entries at all is new and
+        // takes any key. A well-formed check that this key does not open, with no entry
+        // to vouch for it, is another key's: it stays, as before.
+        const records = await store.#records(true)
+        const vouched = records.length > 0 ? records.some(([name, record]) => record && store.#opens(name, record)) : !check
+        if (!vouched) {
           throw new KeystoreError('wrong-key', `PersistentKeystore.open: this key does not open namespace "${namespace}" (wrong or revoked key); nothing was deleted`)
         }
-      } else {
         await adapter.set(checkKey, store.#seal(CHECK, 1, utf8('tab-keystore'), Infinity))
       }
     } catch (error) {
@@ -485,6 +491,13 @@ export class PersistentKeystore<S extends Schema<S> = Record<string, Value>> {
     }
   }
 
+  /** Whether a record authenticates under this key (the plaintext is wiped at once). */
+  #opens(name: string, record: SealedRecord): boolean {
+    const plain = this.#open(name, record)
+    plain?.fill(0)
+    return plain !== undefined
+  }
+
   /**
    * The live value of `name`. Authenticated first: one that does not open is reported as
    * tampered and left alone; one that opens and has expired is deleted (`expired`).
@@ -517,9 +530,14 @@ export class PersistentKeystore<S extends Schema<S> = Record<string, Value>> {
     return { value }
   }
 
-  /** Every entry of this namespace as [name, record | undefined (unparsable)], the check entry left out. */
-  async #records(): Promise<[string, SealedRecord | undefined][]> {
-    const keys = await this.#call(() => this.#storage.keys())
+  /**
+   * Every entry of this namespace as [name, record | undefined (unparsable)], the check
+   * entry left out. `strict` (open) lets a storage failure reject: an unreadable
+   * namespace must not pass for an empty one, which would take any key.
+   */
+  async #records(strict = false): Promise<[string, SealedRecord | undefined][]> {
+    const call = <T>(run: () => T | Promise<T>) => (strict ? run() : this.#call(run))
+    const keys = await call(() => this.#storage.keys())
     if (keys === FAILED) return []
     const out: [string, SealedRecord | undefined][] = []
     const entries = this.#prefix + ENTRY
@@ -531,7 +549,7 @@ export class PersistentKeystore<S extends Schema<S> = Record<string, Value>> {
       } catch {
         continue
       }
-      const text = await this.#call(() => this.#storage.get(key))
+      const text = await call(() => this.#storage.get(key))
       out.push([name, text === FAILED ? undefined : parseRecord(text)])
     }
     return out
