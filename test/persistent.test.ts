@@ -330,6 +330,7 @@ describe('review: races and failures while opening or closing', () => {
 
 describe('review: the key check, delete, clear and the nonce', () => {
   const checkKey = 'tab-keystore:p:user%3A1%3As1:'
+  const entryOf = (name: string) => `${checkKey}.${name}`
   const codeOf = (promise: Promise<unknown>): Promise<unknown> => promise.then(() => 'no error', (error) => (error as { code?: string }).code)
   // Well-formed, as the library writes records, but sealed under no key at all.
   const forgedCheck = JSON.stringify({ v: 2, e: null, n: base64(new Uint8Array(12)), c: base64(new Uint8Array(48)) })
@@ -372,5 +373,36 @@ describe('review: the key check, delete, clear and the nonce', () => {
     memory.faults.throwOn.add('keys')
     await expect(PersistentKeystore.open({ namespace: 'user:1:s1', key: serverKey(), storage: memory.adapter, cleanupInterval: false })).rejects.toThrow('keys failed')
     expect(memory.map.has(checkKey)).toBe(false)
+  })
+
+  it('delete() authenticates first: only a live, authentic entry is reported and resolves to true; a forgery goes quietly', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] })
+    const { store, events } = await openStore({ key: serverKey() })
+    await store.set('real', 'x')
+    await store.set('soon', 'y', Date.now() + 1000)
+    localStorage.setItem(entryOf('forged'), localStorage.getItem(entryOf('real'))!)
+    localStorage.setItem(entryOf('junk'), 'not json')
+    events.length = 0
+    expect(await store.delete('forged')).toBe(false)
+    expect(await store.delete('junk')).toBe(false)
+    expect(localStorage.getItem(entryOf('forged'))).toBeNull()
+    expect(localStorage.getItem(entryOf('junk'))).toBeNull()
+    expect(events).toEqual([])
+    vi.setSystemTime(Date.now() + 2000)
+    expect(await store.delete('soon')).toBe(false) // as has('soon') says
+    expect(await store.delete('real')).toBe(true)
+    expect(await store.delete('real')).toBe(false)
+    expect(events).toEqual(['expired:soon', 'deleted:real'])
+  })
+
+  it('delete() rejects with storage-refused when the storage does not delete, and the entry stays', async () => {
+    const memory = memoryAdapter()
+    const { store, events } = await openStore({ key: serverKey(), storage: memory.adapter })
+    await store.set('k', 'v')
+    memory.faults.throwOn.add('delete')
+    expect(await codeOf(store.delete('k'))).toBe('storage-refused')
+    memory.faults.throwOn.clear()
+    expect(await store.get('k')).toBe('v')
+    expect(events).not.toContain('deleted:k')
   })
 })

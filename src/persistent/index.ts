@@ -343,7 +343,9 @@ export class PersistentKeystore<S extends Schema<S> = Record<string, Value>> {
   }
 
   /**
-   * Deletes `name`; resolves to whether there was an entry.
+   * Deletes `name`; resolves to whether it held a live entry (one that authenticates and
+   * has not expired, as `has()` tells). Rejects with `storage-refused` when the storage
+   * does not delete it.
    *
    * @example
    * await vault.delete('token')
@@ -351,17 +353,11 @@ export class PersistentKeystore<S extends Schema<S> = Record<string, Value>> {
   async delete(name: KeyName<S>): Promise<boolean> {
     this.#assertOpen()
     this.#assertName(name)
-    const key = this.#keyOf(name)
-    const record = parseRecord(await this.#call(() => this.#storage.get(key)))
-    if (!record) return false
-    await this.#call(() => this.#storage.delete(key))
-    // The event follows the authenticated expiry; a record that does not open goes quietly.
-    const plain = this.#open(name, record)
-    if (plain) {
-      plain.fill(0)
-      this.#emit(record.expiresAt <= Date.now() ? 'expired' : 'deleted', name)
-    }
-    return true
+    const text = await this.#call(() => this.#storage.get(this.#keyOf(name)))
+    if (text === FAILED || text === null || text === undefined) return false
+    const removed = await this.#remove(name, parseRecord(text))
+    if (removed === FAILED) throw new KeystoreError('storage-refused', `delete: the storage refused to delete the entry "${name}" (see the error event)`)
+    return removed
   }
 
   /**
@@ -496,6 +492,21 @@ export class PersistentKeystore<S extends Schema<S> = Record<string, Value>> {
     const plain = this.#open(name, record)
     plain?.fill(0)
     return plain !== undefined
+  }
+
+  /**
+   * Removes the record of `name`; true when it was a live entry. Only what authenticates
+   * is reported (`deleted`, or `expired` past its authenticated expiry): anything else
+   * under the name is removed too, quietly, since the caller wants the name gone and a
+   * record this key does not open (an expiry edited, say) could be put right and open again.
+   */
+  async #remove(name: string, record: SealedRecord | undefined): Promise<boolean | typeof FAILED> {
+    const authentic = record !== undefined && this.#opens(name, record)
+    if ((await this.#call(() => this.#storage.delete(this.#keyOf(name)))) === FAILED) return FAILED
+    if (!authentic) return false
+    const live = record.expiresAt > Date.now()
+    this.#emit(live ? 'deleted' : 'expired', name)
+    return live
   }
 
   /**
