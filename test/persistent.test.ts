@@ -405,4 +405,15 @@ describe('review: the key check, delete, clear and the nonce', () => {
     expect(await store.get('k')).toBe('v')
     expect(events).not.toContain('deleted:k')
   })
+
+  it('clear() reports only entries that authenticate, and removes the rest quietly', async () => {
+    const { store, events } = await openStore({ key: serverKey() })
+    await store.set('real', 'x')
+    localStorage.setItem(entryOf('forged'), localStorage.getItem(entryOf('real'))!)
+    localStorage.setItem(entryOf('junk'), 'not json')
+    events.length = 0
+    await store.clear()
+    expect(events).toEqual(['deleted:real'])
+    expect(Object.keys(localStorage)).toEqual([checkKey])
+  })
 })

@@ -361,17 +361,15 @@ export class PersistentKeystore<S extends Schema<S> = Record<string, Value>> {
   }
 
   /**
-   * Deletes every entry of the namespace (the namespace stays open).
+   * Deletes every entry of the namespace (the namespace stays open). Events as in
+   * `delete()`: only entries that authenticate are reported.
    *
    * @example
    * await vault.clear()
    */
   async clear(): Promise<void> {
     this.#assertOpen()
-    for (const [name] of await this.#records()) {
-      await this.#call(() => this.#storage.delete(this.#keyOf(name)))
-      this.#emit('deleted', name)
-    }
+    for (const [name, record] of await this.#records()) await this.#remove(name, record)
   }
 
   /**
