@@ -1,4 +1,6 @@
+import { chacha20poly1305 } from '@noble/ciphers/chacha.js'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { padLength } from '../src/encoding'
 import { PersistentKeystore, type StorageAdapter, localStorageAdapter } from '../src/persistent/index'
 
 const open: PersistentKeystore[] = []
@@ -415,5 +417,39 @@ describe('review: the key check, delete, clear and the nonce', () => {
     await store.clear()
     expect(events).toEqual(['deleted:real'])
     expect(Object.keys(localStorage)).toEqual([checkKey])
+  })
+
+  /** A record as format 2 sealed it (ChaCha20-Poly1305, a 12-byte nonce): the old #seal, step by step. */
+  async function sealV2(key: Uint8Array, name: string, kind: number, value: Uint8Array, e: number | null): Promise<string> {
+    const material = await crypto.subtle.importKey('raw', new Uint8Array(key), 'HKDF', false, ['deriveBits'])
+    const info = new TextEncoder().encode('user:1:s1')
+    const salt = new TextEncoder().encode('tab-keystore/persistent/2')
+    const derived = new Uint8Array(await crypto.subtle.deriveBits({ name: 'HKDF', hash: 'SHA-256', salt, info }, material, 256))
+    const plain = new Uint8Array(padLength(5 + value.length))
+    plain[0] = kind
+    new DataView(plain.buffer).setUint32(1, value.length)
+    plain.set(value, 5)
+    const nonce = crypto.getRandomValues(new Uint8Array(12))
+    const ad = new TextEncoder().encode(JSON.stringify(['tab-keystore/persistent/2', 'user:1:s1', name, e]))
+    return JSON.stringify({ v: 2, e, n: base64(nonce), c: base64(chacha20poly1305(derived, nonce, ad).encrypt(plain)) })
+  }
+
+  it('a vault written in format 2 (ChaCha20-Poly1305) still opens; a new set() rewrites the entry with a 24-byte nonce', async () => {
+    const key = serverKey()
+    const until = Date.now() + 60_000
+    localStorage.setItem(checkKey, await sealV2(key, '\0check', 1, new TextEncoder().encode('tab-keystore'), null))
+    localStorage.setItem(entryOf('masterKey'), await sealV2(key, 'masterKey', 1, new Uint8Array([1, 2, 3]), null))
+    localStorage.setItem(entryOf('token'), await sealV2(key, 'token', 0, new TextEncoder().encode('old ✓'), until))
+    expect(await codeOf(PersistentKeystore.open({ namespace: 'user:1:s1', key: serverKey(), cleanupInterval: false }))).toBe('wrong-key')
+    const { store, events } = await openStore({ key })
+    expect(await store.get('masterKey')).toEqual(new Uint8Array([1, 2, 3]))
+    expect(await store.get('token')).toBe('old ✓')
+    expect((await store.keys()).sort()).toEqual(['masterKey', 'token'])
+    await store.set('token', 'new')
+    const record = JSON.parse(localStorage.getItem(entryOf('token'))!)
+    expect(record.v).toBe(3)
+    expect(atob(record.n).length).toBe(24)
+    expect(await store.get('token')).toBe('new')
+    expect(events.filter((e) => e.startsWith('error'))).toEqual([])
   })
 })

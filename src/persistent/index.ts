@@ -1,4 +1,4 @@
-import { chacha20poly1305 } from '@noble/ciphers/chacha.js'
+import { chacha20poly1305, xchacha20poly1305 } from '@noble/ciphers/chacha.js'
 import { type Value, assertWellFormed, copy, isBytes, padLength, sameValue, wipe } from '../encoding'
 import { KeystoreError, invalid } from '../errors'
 import { Emitter, type KeystoreEvents, type Listener, assertListener } from '../events'
@@ -15,12 +15,13 @@ export type { StorageAdapter } from './adapters'
  * hands the key to the authenticated client; logout or revocation on the server deletes
  * it, and what sits on disk can no longer be opened. The library never writes the key.
  *
- * Each entry is sealed on its own with ChaCha20-Poly1305 (`@noble/ciphers`) under
+ * Each entry is sealed on its own with XChaCha20-Poly1305 (`@noble/ciphers`) under
  * HKDF-SHA-256(server key, namespace), with associated data binding the namespace, the
  * entry's name and its expiry time: an entry moved to another name or namespace, or
  * given another expiry, no longer opens. Nothing is acted on before it authenticates:
  * an entry whose readable expiry was edited is reported as tampered, never expired or
  * deleted. Values are padded (Padmé, at least 1 KiB) so a record's length tells little.
+ * Entries of format 2 (ChaCha20-Poly1305) still open, and are rewritten on their next set.
  *
  * What stays visible on disk: the namespace, each entry's name and expiry time, how many
  * entries there are, and roughly how large each is. There is no rollback protection:
@@ -49,7 +50,15 @@ export interface PersistentKeystoreOptions {
   cleanupInterval?: number | false | undefined
 }
 
-const FORMAT = 2
+/**
+ * Why format 3 (XChaCha20-Poly1305): every write draws a random nonce under the
+ * namespace's one key, and with 96 bits (format 2, ChaCha20-Poly1305) the odds of a
+ * repeat, which leaks the XOR of two values and lets tags be forged, grow with every
+ * write; with 192 bits they stay negligible. Format 2 is still read so that vaults
+ * already on disk stay open.
+ */
+const FORMAT = 3
+const LEGACY = 2
 const PREFIX = 'tab-keystore:p:'
 const CHECK = '\0check'
 const MIN_KEY_BYTES = 32
@@ -76,6 +85,7 @@ function fromBase64(text: unknown): Uint8Array | undefined {
 }
 
 interface SealedRecord {
+  v: typeof FORMAT | typeof LEGACY
   expiresAt: number
   nonce: Uint8Array
   sealed: Uint8Array
@@ -90,17 +100,17 @@ function parseRecord(text: unknown): SealedRecord | undefined {
     const { v, e, n, c } = record as Record<string, unknown>
     const nonce = fromBase64(n)
     const sealed = fromBase64(c)
-    if (v !== FORMAT || !(e === null || (typeof e === 'number' && Number.isFinite(e))) || nonce?.length !== 12 || !sealed || sealed.length < 17) {
+    if ((v !== FORMAT && v !== LEGACY) || !(e === null || (typeof e === 'number' && Number.isFinite(e))) || nonce?.length !== (v === FORMAT ? 24 : 12) || !sealed || sealed.length < 17) {
       return undefined
     }
-    return { expiresAt: e === null ? Infinity : e, nonce, sealed }
+    return { v, expiresAt: e === null ? Infinity : e, nonce, sealed }
   } catch {
     return undefined
   }
 }
 
-const associatedData = (namespace: string, name: string, expiresAt: number): Uint8Array =>
-  utf8(JSON.stringify([`tab-keystore/persistent/${FORMAT}`, namespace, name, expiresAt === Infinity ? null : expiresAt]))
+const associatedData = (version: number, namespace: string, name: string, expiresAt: number): Uint8Array =>
+  utf8(JSON.stringify([`tab-keystore/persistent/${version}`, namespace, name, expiresAt === Infinity ? null : expiresAt]))
 
 /**
  * The events a `PersistentKeystore` emits: those of `SessionKeystore` about single keys,
@@ -174,6 +184,7 @@ export class PersistentKeystore<S extends Schema<S> = Record<string, Value>> {
     }
     const adapter = adapterFor(storage)
     // HKDF through WebCrypto (open is async anyway); the derived key never leaves memory.
+    // Its salt stays that of format 2: another would orphan every vault already on disk.
     const raw = new Uint8Array(serverKey)
     if (serverKey !== key) serverKey.fill(0) // our copy decoded from base64
     let material: CryptoKey
@@ -184,7 +195,7 @@ export class PersistentKeystore<S extends Schema<S> = Record<string, Value>> {
     }
     const derived = new Uint8Array(
       await crypto.subtle.deriveBits(
-        { name: 'HKDF', hash: 'SHA-256', salt: utf8(`tab-keystore/persistent/${FORMAT}`), info: utf8(namespace) },
+        { name: 'HKDF', hash: 'SHA-256', salt: utf8(`tab-keystore/persistent/${LEGACY}`), info: utf8(namespace) },
         material,
         256,
       ),
@@ -469,8 +480,8 @@ export class PersistentKeystore<S extends Schema<S> = Record<string, Value>> {
     plain[0] = kind
     new DataView(plain.buffer).setUint32(1, value.length)
     plain.set(value, 5)
-    const nonce = crypto.getRandomValues(new Uint8Array(12))
-    const sealed = chacha20poly1305(this.#key, nonce, associatedData(this.namespace, name, expiresAt)).encrypt(plain)
+    const nonce = crypto.getRandomValues(new Uint8Array(24))
+    const sealed = xchacha20poly1305(this.#key, nonce, associatedData(FORMAT, this.namespace, name, expiresAt)).encrypt(plain)
     plain.fill(0)
     return JSON.stringify({ v: FORMAT, e: expiresAt === Infinity ? null : expiresAt, n: toBase64(nonce), c: toBase64(sealed) })
   }
@@ -479,7 +490,8 @@ export class PersistentKeystore<S extends Schema<S> = Record<string, Value>> {
   #open(name: string, record: SealedRecord): Uint8Array | undefined {
     this.#assertOpen()
     try {
-      return chacha20poly1305(this.#key, record.nonce, associatedData(this.namespace, name, record.expiresAt)).decrypt(record.sealed)
+      const aead = record.v === FORMAT ? xchacha20poly1305 : chacha20poly1305
+      return aead(this.#key, record.nonce, associatedData(record.v, this.namespace, name, record.expiresAt)).decrypt(record.sealed)
     } catch {
       return undefined
     }
