@@ -20,7 +20,7 @@ export type { StorageAdapter } from './adapters'
  * entry's name and its expiry time: an entry moved to another name or namespace, or
  * given another expiry, no longer opens. Nothing is acted on before it authenticates:
  * an entry whose readable expiry was edited is reported as tampered, never expired or
- * deleted. Values are padded (Padmé, at least 1 KiB) so a record's length tells little.
+ * deleted (`delete()` and `clear()`, asked to, remove it without reporting it). Values are padded (Padmé, at least 1 KiB) so a record's length tells little.
  * Entries of format 2 (ChaCha20-Poly1305) still open, and are rewritten on their next set.
  *
  * What stays visible on disk: the namespace, each entry's name and expiry time, how many
@@ -162,7 +162,8 @@ export class PersistentKeystore<S extends Schema<S> = Record<string, Value>> {
 
   /**
    * Opens (or creates) a namespace with the server's key. Rejects with a clear error,
-   * deleting nothing, when the key is not the one the namespace was created with.
+   * deleting nothing, when the key is not the one the namespace was created with: when it
+   * opens neither the namespace's check entry nor any of its entries.
    *
    * @example
    * const vault = await PersistentKeystore.open({ namespace: 'user:42:s1', key: serverKeyBase64 })
