@@ -61,6 +61,13 @@ export class Entries {
     if (this.remove(name)) this.#emit('expired', name)
   }
 
+  /** How many keys are unexpired at `now`, without expiring any (no events). */
+  count(now: number): number {
+    let count = 0
+    for (const { expiresAt } of this.map.values()) if (expiresAt > now) count++
+    return count
+  }
+
   sweep(): void {
     const now = Date.now()
     for (const [name, { expiresAt }] of this.map) if (expiresAt <= now) this.expire(name)

@@ -22,6 +22,10 @@ export interface KeyEvent<N extends string = string> {
  * - `lost`: the tab had keys that did not reach this page: the page holding them crashed
  *   or was killed (mobile browsers kill background tabs), or its `pagehide` was cut short.
  *   Told from a non-secret record the library keeps while the page is alive.
+ * - `unrecorded`: the tab's record of its latest state (in `localStorage`) was gone: an
+ *   app cleared `localStorage`, or storage refused to write it (full). Without it the
+ *   library cannot tell an older state from the latest, so the keys it found or held were
+ *   dropped rather than shown.
  * - `unsupported-version`: sealed by another format version of this library.
  * - `storage-unavailable`: `sessionStorage` cannot be used (sandboxed frame, storage
  *   disabled): the store works in memory only and will not survive a reload.
@@ -36,6 +40,7 @@ export type ErrorReason =
   | 'left-origin'
   | 'stale'
   | 'lost'
+  | 'unrecorded'
   | 'unsupported-version'
   | 'storage-unavailable'
   | 'quota'

@@ -475,13 +475,16 @@ export class SessionKeystore<S extends Schema<S> = Record<string, Value>> {
         this.#idle?.check()
         return encodeEntries(this.#entries.map, Date.now(), this.#meta())
       },
-      size: () => this.#entries.map.size,
+      // Unexpired keys only, as `encode` seals them: a key whose timer has not fired yet must
+      // not make the record promise keys that no seal holds (the next page would say `lost`).
+      size: () => this.#entries.count(Date.now()),
       lastActive: () => this.#meta().lastActive,
       sealWhenHidden: () => Boolean(this.#options.sealWhenHidden),
       adopt: (plain) => this.#open(plain, 'history'),
-      drop: (stale) => {
-        if (stale) this.#report('stale')
-        if (this.#entries.map.size) this.#clear('other-page')
+      drop: (why) => {
+        const held = this.#entries.map.size
+        if (why === 'stale' || (why === 'unrecorded' && held)) this.#report(why)
+        if (held) this.#clear('other-page')
       },
       returned: (lastActive) => {
         // A logout everywhere while this page sat in the back/forward cache.
@@ -611,9 +614,10 @@ export class SessionKeystore<S extends Schema<S> = Record<string, Value>> {
     let state: ReturnType<typeof decodeEntries>
     try {
       state = decodeEntries(plain)
-    } catch (error) {
-      // Authenticated yet unreadable: only a bug or a format change gets here.
-      this.#report('corrupt', error)
+    } catch {
+      // Authenticated yet unreadable: only a bug or a format change gets here. The parser's
+      // error is not passed on: V8's JSON.parse quotes the text it failed on, the plaintext.
+      this.#report('corrupt')
       if (this.#entries.map.size) this.#clear('other-page')
       return false
     } finally {

@@ -14,8 +14,8 @@ export interface TabHost {
   sealWhenHidden(): boolean
   /** Back from the back/forward cache, the page takes the tab's newer state; false when it dropped it (a logout, idle time). */
   adopt(plain: Uint8Array): boolean
-  /** Back from the cache, the page drops its keys: the tab's latest state is empty, or (`stale`) has keys it cannot have. */
-  drop(stale: boolean): void
+  /** Back from the cache, the page drops its keys: the tab's latest state is empty, has keys it cannot have (`stale`), or cannot be known (`unrecorded`). */
+  drop(why: 'empty' | 'stale' | 'unrecorded'): void
   /** Back from the cache, first thing: a logout everywhere since, and the tab's last activity. */
   returned(lastActive: number): void
   /** Entering the cache (true), and back with the tab's state settled (false): idle time is judged then. */
@@ -112,7 +112,7 @@ class Lifecycle implements TabLink {
   /** Where the page goes, once the engine said (`navigate`, `pageswap`). */
   #intent: Intent | undefined
   /** S1: in `window.name` while `#shown`. */
-  #share: Uint8Array
+  #share!: Uint8Array
   #shown = false
   /** Shown when the page went into the cache: an empty `window.name` on return then says the engine cleared it. */
   #leftShown = false
@@ -125,7 +125,10 @@ class Lifecycle implements TabLink {
   #recordedKeys = false
   /** The version sealed at `pageswap` for a traversal (Chromium shows the restored page before `pagehide`). */
   #sealedAt = -1
-  #exposed: string[]
+  /** Tags of the shares the tab vouches no other origin saw (the record's `v`). */
+  #vouched: string[]
+  /** Where the page went at `pagehide`, and its version then: a change after it is placed there again. */
+  #left: { intent: Intent; version: number } | undefined
   #persistent = false
   /** Sealed because the page is hidden (`sealWhenHidden`); taken back when shown. */
   #sealedHidden = false
@@ -148,10 +151,11 @@ class Lifecycle implements TabLink {
     if (loaded && 'error' in loaded) host.report(loaded.error)
     this.restored = loaded && 'plain' in loaded ? loaded.plain : undefined
     this.#gen = record?.g ?? token()
-    this.#exposed = record?.x ?? []
+    this.#vouched = record?.v ?? []
     // The share in `window.name` is trusted only as the one the tab's state goes with, and
     // no other origin saw: any site the tab visited may have planted one it knows.
-    this.#share = share && record?.k === tag(share) && !this.#exposed.includes(record.k) ? share : randomBytes(SHARE_LENGTH)
+    if (share && record?.k === tag(share) && this.#vouched.includes(record.k)) this.#share = share
+    else this.#renewShare()
     this.#showShare(true)
     this.#listen('addEventListener')
   }
@@ -265,7 +269,7 @@ class Lifecycle implements TabLink {
         // Chromium: a browser-UI navigation or a traversal to another origin (they fire no
         // `navigate`) shows that origin the share; the tab moves to a fresh one before it
         // seals anything again (DESIGN.md).
-        this.#exposed.push(tag(this.#share))
+        this.#expose()
       }
       this.#place('away')
     } else {
@@ -293,7 +297,8 @@ class Lifecycle implements TabLink {
     this.#sealedHidden = false
     if (frozen) this.#host.frozen(true)
     this.#leftShown = this.#shown
-    const intent = this.#intent ?? 'next'
+    const intent = this.#intent ?? this.#unannounced()
+    this.#left = { intent, version: this.#version }
     const sealedAt = this.#sealedAt
     this.#intent = undefined
     this.#sealedAt = -1
@@ -302,6 +307,22 @@ class Lifecycle implements TabLink {
     // page may already have taken the tab's state, and then it is the latest.
     if (sealedAt >= 0 && this.#tab.record()?.w !== 'slot') return
     this.#place(intent)
+  }
+
+  /**
+   * `pagehide` with neither `navigate` nor `pageswap` before it: nobody said where the page
+   * goes (in Firefox: the address bar, a bookmark, a traversal to another origin, a
+   * navigation another window started). Firefox and WebKit clear `window.name` for another
+   * origin in a top-level window without an opener, so there the next page may be the
+   * tab's own. Where the name is kept across origins (a window another page opened, a
+   * frame: all three engines, measured), or where the engine has `pageswap` and still said
+   * nothing, the page counts as gone to an origin that may read the share: nothing sealed,
+   * the share no longer vouched for.
+   */
+  #unannounced(): Intent {
+    if (!('onpageswap' in window) && !keepsName()) return 'next'
+    if (this.#shown) this.#expose()
+    return 'away'
   }
 
   /** What is sealed where: for the next page (sessionStorage), a traversal (the record), or nothing. */
@@ -342,22 +363,26 @@ class Lifecycle implements TabLink {
   #restore(): void {
     const record = this.#tab.record()
     this.#host.returned(record?.a ?? 0)
+    this.#left = undefined
     const outcome = catchUp(record, this.#gen, this.#tab.takeSealed(), this.#share, this.#name)
-    if (record && outcome !== 'current') {
-      const taken = typeof outcome === 'object' ? this.#host.adopt(outcome.plain) : (this.#host.drop(outcome === 'stale'), outcome === 'empty')
+    if (outcome !== 'current') {
+      const taken = typeof outcome === 'object' ? this.#host.adopt(outcome.plain) : (this.#host.drop(outcome), outcome === 'empty')
       // This page now holds the record's generation, unless it holds less: it dropped keys
-      // the tab has elsewhere (stale), or dropped what it took (a logout, idle time).
-      this.#gen = record.g
+      // the tab has elsewhere (stale), or dropped what it took (a logout, idle time). Without
+      // a record, its state starts a new one.
+      this.#gen = record?.g ?? token()
       this.#recorded = this.#version
       if (!taken) this.#version++
     }
-    this.#exposed = record?.x ?? this.#exposed
+    this.#vouched = record?.v ?? []
     const mine = tag(this.#share)
-    if (this.#exposed.includes(mine)) {
-      // WebKit clears `window.name` for other origins (measured): an empty one says the
-      // other origin saw nothing. Chromium shows a restored page its own stale value.
-      if (this.#leftShown && readShare(this.#name) === undefined) this.#exposed = this.#exposed.filter((t) => t !== mine)
-      else this.#share = randomBytes(SHARE_LENGTH)
+    if (!this.#vouched.includes(mine)) {
+      // WebKit clears `window.name` for other origins in a top-level window without an
+      // opener (measured): an empty one says the other origin saw nothing. Not where the
+      // name is kept (a window another page opened, a frame): there a site that read the
+      // share can empty it before Back. Chromium shows a restored page its own stale value.
+      if (this.#leftShown && !keepsName() && readShare(this.#name) === undefined) this.#vouched.push(mine)
+      else this.#renewShare()
     }
     // Rewritten on every return: WebKit cleared it, Chromium shows this page a stale view,
     // and Firefox restores it (and its first reload reverts a write made now: measured).
@@ -382,7 +407,16 @@ class Lifecycle implements TabLink {
     this.#scheduled = true
     queueMicrotask(() => {
       this.#scheduled = false
-      // Once the page announced where it goes, leaving decides what is sealed.
+      // After `pagehide` (an app's own handler: a logout as the page goes), what was left
+      // for the next page must not outlive the change: placed again, where the page went.
+      if (this.#left) return this.#left.version === this.#version ? undefined : this.#place(this.#left.intent)
+      // A traversal sealed at `pageswap` (an app's own `pageswap` handler): sealed again now,
+      // as Chromium shows the restored page before this one's `pagehide`.
+      if (this.#state === LEAVING && this.#sealedAt >= 0) {
+        this.#place('traverse')
+        this.#sealedAt = this.#version
+      }
+      // Otherwise, once the page announced where it goes, leaving decides what is sealed.
       if (this.#state !== ACTIVE && this.#state !== HIDDEN) return
       // A state sealed by persist() or while hidden must not outlive a change; otherwise
       // the record only needs to know whether the tab holds keys (a crash then is told).
@@ -404,6 +438,7 @@ class Lifecycle implements TabLink {
   }
 
   #detach(): void {
+    this.#left = undefined
     this.#listen('removeEventListener')
     clearTimeout(this.#stay)
     this.#tab.unseal()
@@ -423,10 +458,29 @@ class Lifecycle implements TabLink {
     return this.#gen
   }
 
+  /**
+   * Writes the tab's record. Refused (storage full), the record is gone (tab.ts), so pages
+   * behind cannot take it for theirs, and the page says so: what it seals now will not be
+   * vouched for.
+   */
   #record(w: Where, s?: string): boolean {
     const n = this.#host.size()
     this.#recordedKeys = n > 0
-    return this.#tab.write({ g: this.#nextGen(), n, w, a: this.#host.lastActive(), k: tag(this.#share), x: this.#exposed, ...(s ? { s } : {}) })
+    const written = this.#tab.write({ g: this.#nextGen(), n, w, a: this.#host.lastActive(), k: tag(this.#share), v: this.#vouched, ...(s ? { s } : {}) })
+    if (!written && !s) this.#host.report('quota')
+    return written
+  }
+
+  /** A fresh share, vouched for: nobody but this tab has seen it. */
+  #renewShare(): void {
+    this.#share = randomBytes(SHARE_LENGTH)
+    this.#vouched.push(tag(this.#share))
+  }
+
+  /** Another origin may have seen the share: the tab no longer vouches for it. */
+  #expose(): void {
+    const mine = tag(this.#share)
+    this.#vouched = this.#vouched.filter((t) => t !== mine)
   }
 
   #showShare(force?: boolean): void {
@@ -441,6 +495,13 @@ class Lifecycle implements TabLink {
     this.#shown = false
   }
 }
+
+/**
+ * Whether other origins may read this window's name: a window another page opened, and a
+ * frame, keep it across origins in all three engines (measured); Firefox and WebKit clear
+ * it only for a top-level window without an opener.
+ */
+const keepsName = (): boolean => window.opener != null || window.top !== window
 
 /**
  * Where a `navigate` event says the page goes (Chromium, Firefox): traversals within the

@@ -56,6 +56,9 @@ const checker = (gen: string | undefined) => (sealed: string): OpenFailure | und
   return undefined
 }
 
+/** What a page back from the cache makes of the tab's record (`catchUp`). */
+export type Outcome = 'current' | 'empty' | 'stale' | 'unrecorded' | { plain: Uint8Array }
+
 export type Loaded = { plain: Uint8Array } | { error: ErrorReason } | undefined
 
 /**
@@ -63,9 +66,14 @@ export type Loaded = { plain: Uint8Array } | { error: ErrorReason } | undefined
  * sessionStorage (`sealed`) or in the record. Nothing, when the latest state is empty;
  * the reason, when it had keys that cannot be had: they stayed with a page that left for
  * another origin (`left-origin`), did not fit (`quota`), or the page holding them died
- * without sealing them (`lost`: a crash, a kill, a `pagehide` cut short).
+ * without sealing them (`lost`: a crash, a kill, a `pagehide` cut short). A seal whose
+ * record is gone (`null`: cleared, or a write refused) cannot be vouched for: dropped,
+ * told (`unrecorded`). Without a record at all (a new tab) a seal is opened unbound to a
+ * generation: only a copy of another tab's sessionStorage can hold one, and its history
+ * binding and share decide.
  */
-export function load(record: TabRecord | undefined, sealed: string | null, share: Uint8Array | null | undefined, name: string): Loaded {
+export function load(record: TabRecord | undefined | null, sealed: string | null, share: Uint8Array | null | undefined, name: string): Loaded {
+  if (record === null) return sealed === null ? undefined : { error: 'unrecorded' }
   if (record && !record.n) return undefined
   if (record?.w === 'away') return { error: 'left-origin' }
   if (record?.w === 'quota') return { error: 'quota' }
@@ -83,10 +91,13 @@ export function load(record: TabRecord | undefined, sealed: string | null, share
  * A page back from the back/forward cache, holding generation `gen`: `current` when it
  * missed no change; otherwise the latest state if it can be opened here (sealed for a
  * traversal, or in sessionStorage where the engine shows this page later writes), `empty`
- * when the latest state is, and `stale` when it has keys this page cannot have.
+ * when the latest state is, and `stale` when it has keys this page cannot have. Never
+ * `current` without a record: one that is gone (an app cleared localStorage at logout, a
+ * write was refused) vouches for nothing (`unrecorded`).
  */
-export function catchUp(record: TabRecord | undefined, gen: string, sealed: string | null, share: Uint8Array, name: string): 'current' | 'empty' | 'stale' | { plain: Uint8Array } {
-  if (!record || record.g === gen) return 'current'
+export function catchUp(record: TabRecord | undefined | null, gen: string, sealed: string | null, share: Uint8Array, name: string): Outcome {
+  if (!record) return 'unrecorded'
+  if (record.g === gen) return 'current'
   if (!record.n) return 'empty'
   const text = record.w === 'slot' ? record.s! : record.w === 'sealed' ? sealed : null
   const opened = text === null ? 'stale' : open(text, share, name, checker(record.g))

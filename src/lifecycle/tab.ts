@@ -38,16 +38,25 @@ export interface TabRecord {
   a: number
   /** The tag of the share it goes with: a fresh page trusts the share in `window.name` only if it is this one. */
   k: string
-  /** Tags of shares that another origin may have seen (newest last): a page holding one takes a new share. */
-  x: string[]
+  /**
+   * Tags of the shares the tab vouches no other origin saw (newest last): a page trusts its
+   * share only while it is listed, and takes a fresh one otherwise. A list of the shares
+   * that are good rather than of those seen, so that what falls off its end, or a record
+   * that is gone, fails closed: a fresh share, never a trusted one.
+   */
+  v: string[]
   /** The sealed state, when `w` is `slot`. */
   s?: string
   /** When it was written, for sweeping. */
   t: number
 }
 
-/** How many exposed shares a record remembers: pages older than that are long out of the cache. */
-const MAX_EXPOSED = 8
+/**
+ * How many vouched shares a record keeps: a page whose share fell off the end takes a
+ * fresh one on return (and keeps its keys if it missed no change). A tab moves to a fresh
+ * share once per exposure; browsers keep a handful of pages in the cache for minutes.
+ */
+const MAX_VOUCHED = 32
 /**
  * A record whose tab wrote nothing for 30 days is dropped by the next load of any tab of
  * the origin: long enough for a tab left open and idle (a weekend, a holiday), as a live
@@ -60,8 +69,8 @@ const SLOT_LIFETIME = 60_000
 export const token = (): string => toHex(randomBytes(8))
 
 const isRecord = (r: unknown): r is TabRecord => {
-  const { g, n, w, a, k, x, s } = (r ?? {}) as Partial<TabRecord>
-  return typeof g === 'string' && /^[0-9a-f]{16}$/.test(g) && typeof n === 'number' && typeof a === 'number' && typeof k === 'string' && Array.isArray(x) && ['live', 'sealed', 'slot', 'away', 'quota'].includes(w!) && (w !== 'slot' || typeof s === 'string')
+  const { g, n, w, a, k, v, s } = (r ?? {}) as Partial<TabRecord>
+  return typeof g === 'string' && /^[0-9a-f]{16}$/.test(g) && typeof n === 'number' && typeof a === 'number' && typeof k === 'string' && Array.isArray(v) && ['live', 'sealed', 'slot', 'away', 'quota'].includes(w!) && (w !== 'slot' || typeof s === 'string')
 }
 
 /** What one store keeps in the tab's storage, through methods that never throw (except `seal`, for its quota). */
@@ -71,8 +80,17 @@ export interface TabStorage {
   /** Seals for the next page; throws when the quota refuses it. */
   seal(text: string): void
   unseal(): void
-  record(): TabRecord | undefined
-  /** Writes the record (creating the tab's id on first use); false when storage refused it. */
+  /**
+   * The tab's record; `undefined` while the tab has none yet (a new tab), `null` when it
+   * had one that is gone or is not one (an app cleared localStorage, a write was refused,
+   * a script rewrote it): then nothing the page holds can be vouched for.
+   */
+  record(): TabRecord | undefined | null
+  /**
+   * Writes the record (creating the tab's id on first use); false when storage refused it,
+   * and then the old record is removed: a record that stays behind would vouch for an
+   * older state (a full localStorage refuses only writes that grow).
+   */
   write(record: Omit<TabRecord, 't'>): boolean
   /** The logout-everywhere epoch, `''` when none. */
   epoch(): string
@@ -88,6 +106,7 @@ const attempt = <T>(action: () => T, fallback: T): T => {
     return fallback
   }
 }
+const idKeyOf = (name: string): string => `tab-keystore/tab/${name}`
 const get = (area: Storage | undefined, key: string): string | null => attempt(() => area?.getItem(key) ?? null, null)
 const remove = (area: Storage | undefined, key: string): void => attempt(() => area?.removeItem(key), undefined)
 const set = (area: Storage | undefined, key: string, value: string): boolean => attempt(() => (area!.setItem(key, value), true), false)
@@ -108,14 +127,17 @@ export function openTab(name: string, copy: boolean): TabStorage | { error: unkn
   } catch (error) {
     return { error }
   }
-  let local: Storage | undefined
+  let local: Storage
   try {
     local = window.localStorage
-  } catch {
-    // Blocked on its own (some privacy settings): no record, so pages trust what they find.
+    local.getItem(idKeyOf(name))
+  } catch (error) {
+    // Blocked on its own (some privacy settings): without the record no page can tell
+    // whether what it holds or finds is the tab's latest state, so none is kept.
+    return { error }
   }
   const sealedKey = `tab-keystore:${name}`
-  const idKey = `tab-keystore/tab/${name}`
+  const idKey = idKeyOf(name)
   if (copy && id !== null) {
     remove(session, idKey)
     remove(session, sealedKey)
@@ -136,15 +158,16 @@ export function openTab(name: string, copy: boolean): TabStorage | { error: unkn
       if (id === null) return undefined
       try {
         const parsed: unknown = JSON.parse(get(local, recordKey()) ?? 'null')
-        return isRecord(parsed) ? parsed : undefined
+        return isRecord(parsed) ? parsed : null
       } catch {
-        return undefined
+        return null
       }
     },
     write(record) {
-      if (!local) return false
-      if (id === null && !set(session, idKey, (id = token()))) return false
-      return set(local, recordKey(), JSON.stringify({ ...record, x: record.x.slice(-MAX_EXPOSED), t: Date.now() }))
+      if (id === null && !set(session, idKey, (id = token()))) return (id = null), false
+      if (set(local, recordKey(), JSON.stringify({ ...record, v: record.v.slice(-MAX_VOUCHED), t: Date.now() }))) return true
+      remove(local, recordKey())
+      return false
     },
     epoch: () => get(local, logoutKey) ?? '',
     logout() {
@@ -157,18 +180,18 @@ export function openTab(name: string, copy: boolean): TabStorage | { error: unkn
 }
 
 /**
- * Removes what closed tabs left of this store in localStorage: records of no change for a
- * day, sealed states never taken, and the keys of earlier versions (`back`, `cleared`).
+ * Removes what closed tabs left of this store in localStorage: records of no change for
+ * 30 days, sealed states never taken, and the keys of earlier versions (`back`, `cleared`).
  */
-function sweep(local: Storage | undefined, name: string, own: string | null): void {
+function sweep(local: Storage, name: string, own: string | null): void {
   const now = Date.now()
-  for (const key of local ? Object.keys(local) : []) {
+  for (const key of Object.keys(local)) {
     const match = /^tab-keystore\/(\w+)\/([0-9a-f]{16})\//.exec(key)
     if (!match || key.slice(match[0].length) !== name || match[2] === own) continue
     let record: Partial<TabRecord> = {}
     try {
       // Object(): `null` and other non-objects in storage are junk, not a crash of the constructor.
-      record = Object(JSON.parse(local!.getItem(key)!)) as TabRecord
+      record = Object(JSON.parse(local.getItem(key)!)) as TabRecord
     } catch {
       // junk: swept
     }

@@ -9,8 +9,21 @@ type Listener = [EventTarget, string, EventListenerOrEventListenerObject]
 let listeners: Listener[] = []
 let stores: SessionKeystore[] = []
 
+const pageswapProperty = Object.getOwnPropertyDescriptor(window, 'onpageswap')
+
+/**
+ * Which engine the page plays: with `pageswap` (Chromium, WebKit), or without (Firefox,
+ * the default here: the tests dispatch `pageswap` by hand where they mean it). A page
+ * tells a departure nobody announced by the engine's having the event.
+ */
+export function hasPageswap(has: boolean): void {
+  if (!has) delete (window as unknown as Record<string, unknown>)['onpageswap']
+  else if (pageswapProperty) Object.defineProperty(window, 'onpageswap', pageswapProperty)
+}
+
 /** Records every listener a page adds, so that leaving the page can remove them. */
 export function trackListeners(): void {
+  hasPageswap(false)
   for (const target of [window, document] as EventTarget[]) {
     if (vi.isMockFunction(target.addEventListener)) continue
     const add = target.addEventListener.bind(target)

@@ -11,16 +11,18 @@ afterEach(() => vi.unstubAllGlobals())
 const share = randomBytes(SHARE_LENGTH)
 const plain = (): Uint8Array => encodeEntries(new Map([['k', { value: 'v', expiresAt: Infinity }]]), 0, { epoch: '', lastActive: 0 }).bytes
 const sealed = (gen: string, s1 = share): string => seal(plain(), s1, 'app', context(gen))
-const rec = (change: Partial<TabRecord>): TabRecord => ({ g: 'g1', n: 1, w: 'sealed', a: 0, k: '', x: [], t: 0, ...change })
+const rec = (change: Partial<TabRecord>): TabRecord => ({ g: 'g1', n: 1, w: 'sealed', a: 0, k: '', v: [], t: 0, ...change })
 
 describe('a fresh page', () => {
-  const outcome = (r: TabRecord | undefined, text: string | null, s1: Uint8Array | null | undefined): string => {
+  const outcome = (r: TabRecord | undefined | null, text: string | null, s1: Uint8Array | null | undefined): string => {
     const loaded = load(r, text, s1, 'app')
     return loaded === undefined ? 'nothing' : 'plain' in loaded ? 'keys' : loaded.error
   }
   it.each([
-    ['no record (localStorage blocked): the seal, trusted', undefined, 'g1', share, 'keys'],
+    ['no record yet (a new tab): the seal, unbound to a generation', undefined, 'g1', share, 'keys'],
     ['no record and no seal: a new tab', undefined, null, share, 'nothing'],
+    ['the record gone (localStorage cleared, a write refused): the seal is not vouched for', null, 'g1', share, 'unrecorded'],
+    ['the record gone and no seal: nothing to tell', null, null, share, 'nothing'],
     ['the latest state is empty: a leftover seal is not taken', rec({ n: 0 }), 'g1', share, 'nothing'],
     ['the seal of the latest generation', rec({}), 'g1', share, 'keys'],
     ['an outdated seal (a Firefox page restored with an old view wrote it back)', rec({ g: 'g2' }), 'g1', share, 'lost'],
@@ -52,12 +54,13 @@ describe('a fresh page', () => {
 })
 
 describe('a page back from the back/forward cache, holding generation g1', () => {
-  const outcome = (r: TabRecord | undefined, session: string | null = null, s1 = share): string => {
+  const outcome = (r: TabRecord | undefined | null, session: string | null = null, s1 = share): string => {
     const result = catchUp(r, 'g1', session, s1, 'app')
     return typeof result === 'string' ? result : 'adopt'
   }
   it.each([
-    ['no record: keeps its own', undefined, null, 'current'],
+    ['no record (an app cleared localStorage at logout): vouches for nothing', null, null, 'unrecorded'],
+    ['no record ever written: vouches for nothing', undefined, null, 'unrecorded'],
     ['it missed no change', rec({ g: 'g1', w: 'away' }), null, 'current'],
     ['the latest state is empty', rec({ g: 'g2', n: 0 }), null, 'empty'],
     ['the latest state was sealed for this traversal', rec({ g: 'g2', w: 'slot', s: sealed('g2') }), null, 'adopt'],

@@ -8,7 +8,7 @@ afterEach(() => {
 })
 
 const tab = (copy = false): TabStorage => openTab('app', copy) as TabStorage
-const record = { g: '00000000000000a1', n: 1, w: 'live' as const, a: 5, k: 'ab', x: [] }
+const record = { g: '00000000000000a1', n: 1, w: 'live' as const, a: 5, k: 'ab', v: ['ab'] }
 
 describe('the tab\'s storage', () => {
   it('keeps no id and no record until the first write, then one record per tab and store', () => {
@@ -22,19 +22,40 @@ describe('the tab\'s storage', () => {
     expect(tab().record()).toMatchObject(record)
   })
 
-  it('ignores a record that is not one (junk another script left)', () => {
+  it('a record that is not one (junk another script left) or is gone vouches for nothing: null, not a new tab', () => {
     tab().write(record)
     const key = Object.keys(localStorage)[0]!
     for (const junk of ['', '{', 'null', '[]', '{"g":1}', JSON.stringify({ ...record, g: 'not hex' }), JSON.stringify({ ...record, w: 'elsewhere' }), JSON.stringify({ ...record, w: 'slot' })]) {
       localStorage.setItem(key, junk)
-      expect(tab().record(), junk).toBeUndefined()
+      expect(tab().record(), junk).toBeNull()
     }
+    localStorage.clear()
+    expect(tab().record()).toBeNull()
   })
 
-  it('remembers at most the last 8 exposed shares', () => {
+  it('vouches for the last 32 shares: an older one falls off, and is then no longer trusted', () => {
     const storage = tab()
-    storage.write({ ...record, x: Array.from({ length: 12 }, (_, i) => `t${i}`) })
-    expect(storage.record()!.x).toEqual(['t4', 't5', 't6', 't7', 't8', 't9', 't10', 't11'])
+    storage.write({ ...record, v: Array.from({ length: 40 }, (_, i) => `t${i}`) })
+    expect(storage.record()!.v).toEqual(Array.from({ length: 32 }, (_, i) => `t${i + 8}`))
+  })
+
+  it('a write storage refuses removes the record: no older record stays to vouch for an older state', () => {
+    const storage = tab()
+    expect(storage.write(record)).toBe(true)
+    const setItem = localStorage.setItem.bind(localStorage)
+    Object.defineProperty(localStorage, 'setItem', {
+      configurable: true,
+      writable: true,
+      value: () => {
+        throw new DOMException('full', 'QuotaExceededError')
+      },
+    })
+    try {
+      expect(storage.write({ ...record, g: '00000000000000b2' })).toBe(false)
+    } finally {
+      Object.defineProperty(localStorage, 'setItem', { configurable: true, writable: true, value: setItem })
+    }
+    expect(storage.record()).toBeNull()
   })
 
   it('a copy (a window another page opened) drops the opener\'s id and seal, unread', () => {
@@ -74,7 +95,7 @@ describe('the tab\'s storage', () => {
     ])
   })
 
-  it('reports unusable sessionStorage; works on without localStorage', () => {
+  it('reports unusable sessionStorage, and unusable localStorage: without the record nothing can be vouched for', () => {
     vi.spyOn(window, 'sessionStorage', 'get').mockImplementation(() => {
       throw new DOMException('sandboxed', 'SecurityError')
     })
@@ -83,7 +104,6 @@ describe('the tab\'s storage', () => {
     vi.spyOn(window, 'localStorage', 'get').mockImplementation(() => {
       throw new DOMException('blocked', 'SecurityError')
     })
-    const storage = tab()
-    expect([storage.write(record), storage.record(), storage.epoch()]).toEqual([false, undefined, ''])
+    expect(openTab('app', false)).toHaveProperty('error')
   })
 })

@@ -1,0 +1,285 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { context } from '../../src/lifecycle/placement'
+import { seal, tag } from '../../src/seal'
+import { readShare } from '../../src/share'
+import { cleanUp, fakeNavigation, fire, hasPageswap, leave, open, record, setRecord, shareOf, trackListeners } from './page'
+
+// Fail closed: what the library cannot observe or could not write, it does not trust
+// (DESIGN.md). Each case has a control that goes the other way; e2e/failclosed.test.js
+// plays them in Chromium, Firefox and WebKit.
+
+beforeEach(() => {
+  cleanUp()
+  trackListeners()
+})
+
+afterEach(() => {
+  vi.restoreAllMocks()
+  vi.unstubAllGlobals()
+  cleanUp()
+})
+
+const SEALED = 'tab-keystore:app'
+const pageshow = (): boolean => fire('pageshow', { persisted: true })
+const pageswap = (activation: { navigationType: string } | null): boolean => fire('pageswap', { activation })
+const tagOf = (hex: string): string => tag(Uint8Array.from(Buffer.from(hex, 'hex')))
+
+describe('a departure nobody announced, where other origins may read the name', () => {
+  const kinds = {
+    'a window another page opened': () => vi.spyOn(window, 'opener', 'get').mockReturnValue({} as Window),
+    'a frame': () => vi.spyOn(window, 'top', 'get').mockReturnValue({} as Window),
+  }
+  for (const [kind, become] of Object.entries(kinds)) {
+    it(`${kind}, navigated by another window (no navigate, no pageswap: Firefox): no seal, the share no longer vouched for, told`, async () => {
+      become()
+      const first = await open()
+      first.store.set('k', 'v')
+      const s1 = shareOf()
+      leave()
+      expect(sessionStorage.getItem(SEALED)).toBeNull()
+      expect(record()).toMatchObject({ w: 'away', n: 1 })
+      expect(record()!.v).not.toContain(tagOf(s1))
+      // The name is kept: the next page finds S1, which a site may have read, and does not trust it.
+      const second = await open()
+      expect([second.store.size, second.errors]).toEqual([0, ['left-origin']])
+      expect(shareOf()).not.toBe(s1)
+    })
+  }
+
+  it('control: a top-level window without an opener in Firefox (which clears the name for other origins) seals for the next page', async () => {
+    const first = await open()
+    first.store.set('k', 'v')
+    leave()
+    expect(sessionStorage.getItem(SEALED)).not.toBeNull()
+    const second = await open()
+    expect([second.store.get('k'), second.errors]).toEqual(['v', []])
+  })
+
+  it('an engine with pageswap that fired none: not trusted either; with it (a reload), the next page has the keys', async () => {
+    hasPageswap(true)
+    const first = await open()
+    first.store.set('k', 'v')
+    leave()
+    expect([sessionStorage.getItem(SEALED), record()!.w]).toEqual([null, 'away'])
+    expect((await open()).errors).toEqual(['left-origin'])
+    const third = await open()
+    third.store.set('k', 'v')
+    pageswap({ navigationType: 'reload' })
+    leave()
+    expect((await open()).store.get('k')).toBe('v')
+  })
+
+  it('a window another page opened: a site that read the share and emptied window.name before Back does not make it trusted again', async () => {
+    vi.spyOn(window, 'opener', 'get').mockReturnValue({} as Window)
+    const { store } = await open()
+    store.set('k', 'v')
+    const s1 = shareOf()
+    pageswap(null)
+    fire('pagehide', { persisted: true })
+    window.name = '' // the site, after reading it
+    pageshow()
+    expect(shareOf()).not.toBe(s1)
+    expect(record()!.v).not.toContain(tagOf(s1))
+    expect(store.get('k')).toBe('v')
+  })
+
+  it('control: in a top-level window without an opener (WebKit clears the name), an empty name on return keeps the share', async () => {
+    await open()
+    const s1 = shareOf()
+    pageswap(null)
+    fire('pagehide', { persisted: true })
+    window.name = ''
+    pageshow()
+    expect(shareOf()).toBe(s1)
+  })
+})
+
+describe('exposures are never forgotten', () => {
+  it('a page whose share the record no longer vouches for (fallen off the end after many trips) takes a fresh one, keeping its keys', async () => {
+    const { store, errors } = await open()
+    store.set('k', 'v')
+    const s1 = shareOf()
+    fire('pagehide', { persisted: true })
+    // Many later trips that showed shares to other sites: the list holds only newer shares.
+    setRecord({ v: Array.from({ length: 32 }, (_, i) => i.toString(16).padStart(16, '0')) })
+    pageshow()
+    expect(shareOf()).not.toBe(s1)
+    expect([store.get('k'), errors]).toEqual(['v', []])
+    expect(record()!.v).toContain(tagOf(shareOf()))
+  })
+
+  it('control: a share the record still vouches for is kept', async () => {
+    await open()
+    const s1 = shareOf()
+    fire('pagehide', { persisted: true })
+    pageshow()
+    expect(shareOf()).toBe(s1)
+  })
+})
+
+describe('the record gone or refused: behind, told', () => {
+  it('back from the cache after an app cleared localStorage (a logout): the keys go, told (unrecorded)', async () => {
+    const { store, errors, events } = await open()
+    store.set('k', 'v')
+    fire('pagehide', { persisted: true })
+    localStorage.clear()
+    pageshow()
+    expect([store.size, errors, events.at(-1)]).toEqual([0, ['unrecorded'], 'cleared:other-page:1'])
+    // Its empty state is written down again: the next page of the tab starts from it.
+    expect(record()).toMatchObject({ n: 0, w: 'live' })
+  })
+
+  it('control: back from the cache with the record in place keeps the keys', async () => {
+    const { store, errors } = await open()
+    store.set('k', 'v')
+    fire('pagehide', { persisted: true })
+    pageshow()
+    expect([store.get('k'), errors]).toEqual(['v', []])
+  })
+
+  it('a fresh page finding a seal whose record is gone drops it, told; with no seal, nothing to tell', async () => {
+    const first = await open()
+    first.store.set('k', 'v')
+    leave()
+    localStorage.clear()
+    const second = await open()
+    expect([second.store.size, second.errors, sessionStorage.getItem(SEALED)]).toEqual([0, ['unrecorded'], null])
+    leave()
+    localStorage.clear()
+    expect((await open()).errors).toEqual([])
+  })
+
+  it('a record write storage refuses (full) leaves no record behind: a page back from the cache does not take an older state for the latest', async () => {
+    const { store, errors } = await open()
+    store.set('k', 'v1')
+    const setItem = localStorage.setItem.bind(localStorage)
+    Object.defineProperty(localStorage, 'setItem', {
+      configurable: true,
+      writable: true,
+      value: (key: string, value: string) => {
+        if (value.length > 10 && key.startsWith('tab-keystore/tab/')) throw new DOMException('full', 'QuotaExceededError')
+        setItem(key, value)
+      },
+    })
+    try {
+      store.set('k', 'v2')
+      store.set('other', 'x')
+      pageswap({ navigationType: 'traverse' })
+      fire('pagehide', { persisted: true })
+    } finally {
+      Object.defineProperty(localStorage, 'setItem', { configurable: true, writable: true, value: setItem })
+    }
+    expect(record()).toBeUndefined()
+    pageshow()
+    expect([store.size, errors.at(-1)]).toEqual([0, 'unrecorded'])
+  })
+
+  it('a live page whose record write is refused says so (quota)', async () => {
+    const { store, errors } = await open()
+    const setItem = localStorage.setItem.bind(localStorage)
+    Object.defineProperty(localStorage, 'setItem', {
+      configurable: true,
+      writable: true,
+      value: () => {
+        throw new DOMException('full', 'QuotaExceededError')
+      },
+    })
+    try {
+      store.set('k', 'v')
+      await Promise.resolve()
+    } finally {
+      Object.defineProperty(localStorage, 'setItem', { configurable: true, writable: true, value: setItem })
+    }
+    expect([errors, record()]).toEqual([['quota'], undefined])
+  })
+})
+
+describe('a logout holds whenever it is called', () => {
+  const logouts = {
+    clear: (store: { clear(): void }) => store.clear(),
+    delete: (store: { delete(name: string): boolean }) => void store.delete('k'),
+  }
+  for (const [how, logout] of Object.entries(logouts)) {
+    it(`${how}() in a pagehide listener added after the store's, before a reload or a link: the next page does not get the key back`, async () => {
+      const { store } = await open()
+      store.set('k', 'v')
+      store.set('kept', 'w')
+      window.addEventListener('pagehide', () => logout(store))
+      leave()
+      const next = await open()
+      expect([next.store.has('k'), next.store.has('kept'), next.errors]).toEqual([false, how === 'delete', []])
+    })
+  }
+
+  it('clear() in a pagehide listener on the way into the cache (a traversal): the record says empty', async () => {
+    const { store } = await open()
+    store.set('k', 'v')
+    pageswap({ navigationType: 'traverse' })
+    window.addEventListener('pagehide', () => store.clear())
+    fire('pagehide', { persisted: true })
+    await Promise.resolve()
+    expect(record()).toMatchObject({ n: 0 })
+    expect(record()!.s).toBeUndefined()
+  })
+
+  it('clear() in a pageswap listener after the store\'s (a traversal, Chromium): sealed again before the restored page can take it', async () => {
+    const { store } = await open()
+    store.set('k', 'v')
+    window.addEventListener('pageswap', () => store.clear())
+    pageswap({ navigationType: 'traverse' })
+    await Promise.resolve()
+    expect(record()).toMatchObject({ n: 0 })
+  })
+
+  it('clear() in a pagehide listener leaving for another origin: the next page is not told of keys that were logged out of', async () => {
+    const nav = fakeNavigation(null, ['a'])
+    const { store } = await open()
+    store.set('k', 'v')
+    window.addEventListener('pagehide', () => store.clear())
+    nav.navigate('https://elsewhere.example/')
+    leave()
+    vi.unstubAllGlobals()
+    expect((await open()).errors).toEqual([])
+  })
+
+  it('control: a change before the page leaves is sealed as usual', async () => {
+    const { store } = await open()
+    store.set('k', 'v')
+    store.delete('k')
+    leave()
+    expect(sessionStorage.getItem(SEALED)).toBeNull()
+    expect((await open()).store.size).toBe(0)
+  })
+})
+
+describe('small things read in the code', () => {
+  it('the corrupt event does not carry the parser\'s error, which quotes the plaintext', async () => {
+    const first = await open()
+    first.store.set('k', 'v')
+    leave()
+    // An authentic seal whose plaintext is not the library's format.
+    const junk = new TextEncoder().encode('\u0000\u0000\u0000\u0020["SECRET-in-the-plaintext", oops')
+    const gen = record()!.g as string
+    sessionStorage.setItem(SEALED, seal(junk, readShare('app')!, 'app', context(gen)))
+    vi.resetModules()
+    const { SessionKeystore } = await import('../../src/index')
+    const store = new SessionKeystore({ name: 'app' })
+    const payloads: unknown[] = []
+    store.on('error', (payload) => payloads.push(payload))
+    await Promise.resolve()
+    expect(payloads).toEqual([{ reason: 'corrupt' }])
+    expect(JSON.stringify(payloads) + String((payloads[0] as { error?: unknown }).error)).not.toContain('SECRET')
+    store.destroy()
+  })
+
+  it('a key expired but not yet swept (its timer late) does not count: the next page is not told of a loss', async () => {
+    const first = await open()
+    first.store.set('k', 'v', Date.now() + 1000)
+    const now = Date.now()
+    vi.spyOn(Date, 'now').mockReturnValue(now + 5000)
+    leave()
+    expect(record()).toMatchObject({ n: 0 })
+    vi.restoreAllMocks()
+    expect((await open()).errors).toEqual([])
+  })
+})
