@@ -2,7 +2,7 @@ import type { ErrorReason } from '../events'
 import { SHARE_LENGTH, randomBytes, seal, tag } from '../seal'
 import { readShare, writeShare } from '../share'
 import { type Intent, type NavigateEventLike, catchUp, context, load, navigation } from './placement'
-import { type TabStorage, type Where, openTab, token } from './tab'
+import { type TabRecord, type TabStorage, type Where, openTab, token } from './tab'
 
 /** What the page lifecycle needs from a store. */
 export interface TabHost {
@@ -77,6 +77,8 @@ type Transition = keyof typeof TRANSITIONS
 
 /** How long a navigation to another origin may take before the page counts it as not happening. */
 const STAY_AFTER = 3000
+/** How long after a return the page it left may still change the tab's state (its `pagehide`, in Chromium). */
+const OVERLAP = 3000
 
 const isQuotaError = (error: unknown): boolean =>
   error instanceof DOMException && (error.name === 'QuotaExceededError' || error.code === 22)
@@ -136,6 +138,8 @@ class Lifecycle implements TabLink {
   /** At load, the tab's keys could not be had. */
   readonly #lost: boolean
   #stay: ReturnType<typeof setTimeout> | undefined
+  /** When the page last came back from the cache: the page it left may still write (`#heard`). */
+  #restoredAt = -Infinity
   /** The last `navigate` event, until `pageswap`: only its own end (timeout, success) may undo it. */
   #navigating: NavigateEventLike | undefined
 
@@ -153,15 +157,19 @@ class Lifecycle implements TabLink {
     this.#gen = record?.g ?? token()
     this.#vouched = record?.v ?? []
     // The share in `window.name` is trusted only as the one the tab's state goes with, and
-    // no other origin saw: any site the tab visited may have planted one it knows.
-    if (share && record?.k === tag(share) && this.#vouched.includes(record.k)) this.#share = share
+    // no other origin saw: any site the tab visited may have planted one it knows. Never
+    // where other origins may read the name: there a departure can go untold (Firefox
+    // fires no `pagehide` at all in some, measured), so every page takes a fresh share.
+    const found = share && tag(share)
+    if (found && keepsName()) this.#vouched = this.#vouched.filter((t) => t !== found)
+    if (found && record?.k === found && this.#vouched.includes(found)) this.#share = share
     else this.#renewShare()
     this.#showShare(true)
     this.#listen('addEventListener')
   }
 
   #listen(method: 'addEventListener' | 'removeEventListener'): void {
-    for (const type of ['pagehide', 'pageshow', 'pageswap']) window[method](type, this)
+    for (const type of ['pagehide', 'pageshow', 'pageswap', 'storage']) window[method](type, this)
     for (const type of ['visibilitychange', 'freeze', 'resume']) document[method](type, this)
     for (const type of ['navigate', 'navigatesuccess'] as const) navigation()?.[method](type, this)
   }
@@ -184,6 +192,7 @@ class Lifecycle implements TabLink {
       if (this.#state !== LEAVING) this.#settle(this.#navigating)
     }
     else if (event.type === 'pageswap') this.#announce(swapIntent(event))
+    else if (event.type === 'storage') this.#heard(event as StorageEvent)
     else if (event.type === 'pagehide') this.#go(persisted ? 'freeze' : 'unload')
     else if (event.type === 'pageshow') {
       if (persisted) this.#go('restore')
@@ -364,24 +373,20 @@ class Lifecycle implements TabLink {
     const record = this.#tab.record()
     this.#host.returned(record?.a ?? 0)
     this.#left = undefined
-    const outcome = catchUp(record, this.#gen, this.#tab.takeSealed(), this.#share, this.#name)
-    if (outcome !== 'current') {
-      const taken = typeof outcome === 'object' ? this.#host.adopt(outcome.plain) : (this.#host.drop(outcome), outcome === 'empty')
-      // This page now holds the record's generation, unless it holds less: it dropped keys
-      // the tab has elsewhere (stale), or dropped what it took (a logout, idle time). Without
-      // a record, its state starts a new one.
-      this.#gen = record?.g ?? token()
-      this.#recorded = this.#version
-      if (!taken) this.#version++
-    }
+    this.#restoredAt = Date.now()
+    this.#catchUp(record)
     this.#vouched = record?.v ?? []
     const mine = tag(this.#share)
-    if (!this.#vouched.includes(mine)) {
+    if (keepsName()) {
+      // Where other origins may read the name, a return takes a fresh share, as a load does.
+      this.#expose()
+      this.#renewShare()
+    } else if (!this.#vouched.includes(mine)) {
       // WebKit clears `window.name` for other origins in a top-level window without an
-      // opener (measured): an empty one says the other origin saw nothing. Not where the
-      // name is kept (a window another page opened, a frame): there a site that read the
-      // share can empty it before Back. Chromium shows a restored page its own stale value.
-      if (this.#leftShown && !keepsName() && readShare(this.#name) === undefined) this.#vouched.push(mine)
+      // opener (measured): an empty one says the other origin saw nothing. (Where the name
+      // is kept, a site that read the share could empty it before Back.) Chromium shows a
+      // restored page its own stale value.
+      if (this.#leftShown && readShare(this.#name) === undefined) this.#vouched.push(mine)
       else this.#renewShare()
     }
     // Rewritten on every return: WebKit cleared it, Chromium shows this page a stale view,
@@ -391,6 +396,34 @@ class Lifecycle implements TabLink {
     // persist() keeps its promise: sealed again, under the share the page now holds.
     if (this.#persistent) this.#place('next')
     this.#host.frozen(false)
+  }
+
+  /** Takes the tab's latest state as `record` names it, or drops what this page holds. */
+  #catchUp(record: TabRecord | undefined | null): void {
+    const outcome = catchUp(record, this.#gen, this.#tab.takeSealed(), this.#share, this.#name)
+    if (outcome === 'current') return
+    const taken = typeof outcome === 'object' ? this.#host.adopt(outcome.plain) : (this.#host.drop(outcome), outcome === 'empty')
+    // This page now holds the record's generation, unless it holds less: it dropped keys
+    // the tab has elsewhere (stale), or dropped what it took (a logout, idle time). Without
+    // a record, its state starts a new one.
+    this.#gen = record?.g ?? token()
+    this.#recorded = this.#version
+    if (!taken) this.#version++
+  }
+
+  /**
+   * A `storage` event: another document wrote. Chromium shows a restored page before the
+   * page it leaves runs `pagehide` (measured), so a change made there (an app's logout as
+   * the page goes) reaches the tab's record after this page took its state: it arrives
+   * here as a `storage` event (measured), and is taken as a return would take it. Only
+   * shortly after a return: at other times only another tab sharing this one's
+   * sessionStorage (a duplicated tab) writes this record, and it must not make the page
+   * shown drop its keys.
+   */
+  #heard(event: StorageEvent): void {
+    if (this.#state !== ACTIVE && this.#state !== HIDDEN) return
+    if (!this.#tab.owns(event.key) || Date.now() - this.#restoredAt > OVERLAP) return
+    this.#catchUp(this.#tab.record())
   }
 
   persist(): void {

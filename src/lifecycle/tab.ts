@@ -86,6 +86,8 @@ export interface TabStorage {
    * a script rewrote it): then nothing the page holds can be vouched for.
    */
   record(): TabRecord | undefined | null
+  /** Whether `key` (of a `storage` event) is this tab's record. */
+  owns(key: string | null): boolean
   /**
    * Writes the record (creating the tab's id on first use); false when storage refused it,
    * and then the old record is removed: a record that stays behind would vouch for an
@@ -163,6 +165,7 @@ export function openTab(name: string, copy: boolean): TabStorage | { error: unkn
         return null
       }
     },
+    owns: (key) => id !== null && key === recordKey(),
     write(record) {
       if (id === null && !set(session, idKey, (id = token()))) return (id = null), false
       if (set(local, recordKey(), JSON.stringify({ ...record, v: record.v.slice(-MAX_VOUCHED), t: Date.now() }))) return true

@@ -1,0 +1,177 @@
+// Fail closed (issue 22): where an assumption of the design breaks, the library must not
+// trust its own bookkeeping. Each test plays the break out as an attacker or bad luck
+// would, and carries a control that proves it can tell. Every value the library writes to
+// web storage goes to the test server (`?spy`), as if it reached the disk at once.
+import assert from 'node:assert/strict'
+import { test } from 'node:test'
+import { engine, named, open, pageUrl, setup } from './helpers.js'
+import { openOffline, sealsIn, sharesIn } from './offline.js'
+
+const writes = []
+const env = setup({
+  bfcache: true,
+  api: async (request, response) => {
+    if (new URL(request.url, 'http://x').pathname !== '/spy') return false
+    let body = ''
+    for await (const chunk of request) body += chunk
+    writes.push(JSON.parse(body))
+    response.end()
+    return true
+  },
+})
+let n = 0
+const app = (query = '') => pageUrl(env.server.origin, `?spy&fc=${++n}${query}`)
+const evil = (query = '') => `${env.server.otherSite}/e2e/pages/peek.html?fc=${++n}${query}`
+const beacons = () => new Promise((resolve) => setTimeout(resolve, 300))
+const errorsOf = (page) => page.eval(() => window.events.filter((e) => e.event === 'error').map((e) => e.reason))
+const keysOf = (page) => page.eval(() => Object.fromEntries(window.store.keys().map((k) => [k, window.store.get(k)])))
+const persisted = (page) => page.eval(() => window.events.filter((e) => e.event === 'pageshow').at(-1)?.persisted ?? false)
+
+/** Seals written so far that open with any of `shares`, and with `own` (the control). */
+function opened(shares, own) {
+  const seals = sealsIn(writes)
+  return {
+    seals: seals.length,
+    byTheSite: seals.filter((s) => shares.some(({ share }) => openOffline(s.text, share, 'e2e'))).length,
+    byOwn: seals.filter((s) => own.some(({ share }) => openOffline(s.text, share, 'e2e'))).length,
+  }
+}
+
+/** Shows the other site in the window and returns what it read in `window.name`. */
+const readName = (page) => page.waitFor((origin) => location.origin === origin && window.ready === true && window.name, [env.server.otherSite], { message: 'the other site' })
+
+// 1. A window another site opened keeps its name across origins in all three engines
+// (e2e/windows.test.js). The site sends it to the app, lets the user work, then takes it
+// back: by script (`w.location`, which fires neither navigate nor, in Firefox, pageswap),
+// or the user goes Forward to it after a change. What it read opens no seal.
+for (const how of ['the opener navigates it', 'Forward after a change']) {
+  test(named(`22.1 a window a site opened and sent to the app: when it leaves (${how}), no seal opens with what the site reads there`), async () => {
+    writes.length = 0
+    const context = await env.browser.newContext()
+    const site = await open(context, evil('&opener'))
+    const win = await context.waitForPage(() => site.eval((url) => void (window.w = window.open(url)), app()))
+    await win.ready()
+    await win.eval(() => window.store.set('k', 'in a window a site opened'))
+    let saw
+    if (how === 'the opener navigates it') {
+      await site.eval((url) => void (window.w.location = url), evil('&taken'))
+      saw = await readName(win)
+      await win.back()
+    } else {
+      await win.navigate(evil('&visited'))
+      await win.back()
+      await win.eval(() => window.store.set('k2', 'changed after the visit'))
+      await win.forward({ ready: false })
+      // A page the cache kept shows a stale name in Chromium: a fresh load reads it as it is.
+      await win.waitFor((origin) => location.origin === origin && window.ready === true, [env.server.otherSite])
+      await win.reload({ ready: false })
+      saw = (await readName(win)) || ''
+      await win.back()
+    }
+    // Back in the app: a change, a reload, so that seals are written after the visit.
+    await win.eval(() => window.store.set('after', 'sealed after the visit'))
+    const before = sharesIn(await win.eval(() => window.name))
+    await win.reload()
+    await beacons()
+    const { seals, byTheSite, byOwn } = opened(sharesIn(saw), before)
+    console.log(`[${engine.name}] ${how}: the site read ${sharesIn(saw).length} share(s); ${seals} seals written, ${byTheSite} open with what it read, ${byOwn} with the share the page held before its reload`)
+    assert.equal(byTheSite, 0, 'a seal opens with what the site read')
+    assert.ok(byOwn >= 1, 'control: the share the page held opens the seal of its reload')
+    assert.deepEqual(await win.eval(() => window.store.get('after')), 'sealed after the visit', 'control: the reload kept the keys')
+    assert.ok(sharesIn(saw).length <= 1)
+    await context.close()
+  })
+}
+
+// 3. A full localStorage refuses the record writes that grow. A page back from the cache
+// must not take the older record for the tab's latest state.
+test(named('22.3 localStorage full: a page back from the cache shows the latest value or none (told), never an older one'), async () => {
+  const context = await env.browser.newContext()
+  const page = await open(context, app())
+  await page.eval(() => window.store.set('k', 'v1'))
+  await page.navigate(app())
+  await page.eval(() => window.store.set('k', 'v2'))
+  const filled = await page.eval(() => {
+    // To the brim: records that grow no longer fit.
+    let size = 1 << 20
+    let i = 0
+    while (size >= 1) {
+      try {
+        localStorage.setItem(`fill-${i++}`, 'x'.repeat(size))
+      } catch {
+        size >>= 1
+      }
+    }
+    return i
+  })
+  await page.back()
+  const back = { persisted: await persisted(page), keys: await keysOf(page), errors: await errorsOf(page) }
+  await page.eval(() => {
+    for (const key of Object.keys(localStorage)) if (key.startsWith('fill-')) localStorage.removeItem(key)
+  })
+  console.log(`[${engine.name}] ${filled} fills; back ${back.persisted ? 'from the cache' : 'fresh'}: ${JSON.stringify(back.keys)}, told ${back.errors}`)
+  assert.notEqual(back.keys.k, 'v1', 'an older value came back')
+  if (back.keys.k === undefined) assert.ok(back.errors.length > 0, 'the key went without an error')
+  await context.close()
+})
+
+test(named('22.3 control: with room in localStorage, the page back from the cache takes the latest value'), async () => {
+  const context = await env.browser.newContext()
+  const page = await open(context, app())
+  await page.eval(() => window.store.set('k', 'v1'))
+  await page.navigate(app())
+  await page.eval(() => window.store.set('k', 'v2'))
+  await page.back()
+  assert.deepEqual(await keysOf(page), { k: 'v2' })
+  await context.close()
+})
+
+// 4. A logout in the app's own page-leaving handler, added after the store's.
+for (const [how, go] of [
+  ['a reload', (page) => page.reload()],
+  ['a link', (page) => page.navigate(app())],
+  ['Back', (page) => page.back()],
+]) {
+  test(named(`22.4 clear() in a pagehide listener the app added after the store, then ${how}: the keys do not come back`), async () => {
+    const context = await env.browser.newContext()
+    const page = await open(context, app())
+    await page.eval(() => window.store.set('k', 'logged out as the page goes'))
+    if (how === 'Back') {
+      await page.navigate(app())
+      await page.waitFor(() => window.store.has('k'))
+    }
+    await page.eval(() => window.addEventListener('pagehide', () => window.store.clear()))
+    await go(page)
+    await page.sleep(300)
+    const keys = await keysOf(page)
+    console.log(`[${engine.name}] after ${how}${how === 'Back' ? ` (${(await persisted(page)) ? 'from the cache' : 'fresh'})` : ''}: ${JSON.stringify(keys)}, told ${await errorsOf(page)}`)
+    assert.deepEqual(keys, {})
+    await context.close()
+  })
+}
+
+test(named('22.4 control: without the logout, the keys come back after a reload'), async () => {
+  const context = await env.browser.newContext()
+  const page = await open(context, app())
+  await page.eval(() => window.store.set('k', 'kept'))
+  await page.reload()
+  assert.deepEqual(await keysOf(page), { k: 'kept' })
+  await context.close()
+})
+
+// 5. Apps clear localStorage at logout: the record goes with it.
+test(named('22.5 destroy() and localStorage cleared at logout on a later page: a page back from the cache does not show the keys'), async () => {
+  const context = await env.browser.newContext()
+  const page = await open(context, app())
+  await page.eval(() => window.store.set('k', 'logged out of'))
+  await page.navigate(app())
+  await page.eval(() => {
+    window.store.destroy()
+    localStorage.clear()
+  })
+  await page.back()
+  const keys = await keysOf(page)
+  console.log(`[${engine.name}] back ${(await persisted(page)) ? 'from the cache' : 'fresh'}: ${JSON.stringify(keys)}, told ${await errorsOf(page)}`)
+  assert.deepEqual(keys, {})
+  await context.close()
+})
