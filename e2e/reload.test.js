@@ -97,7 +97,8 @@ test(named('3. cross-site navigation and back: keys survive, the other site sees
   await page.eval(() => window.store.set('masterKey', 'cross-site-secret'))
   await page.navigate(`${env.server.otherSite}/e2e/pages/peek.html`)
   const seen = await page.eval(() => ({ name: window.name, storage: Object.keys(sessionStorage).filter((k) => k.includes('tab-keystore')) }))
-  if (seen.name) onlyShare(seen.name)
+  // A share, or where the page took it out in time (a link: Chromium), its place marked.
+  if (seen.name && JSON.parse(seen.name)['tab-keystore:e2e'] !== 'away') onlyShare(seen.name)
   assert.deepEqual(seen.storage, [], 'the other site has its own sessionStorage')
   assert.ok(!seen.name.includes('cross-site-secret'))
   await page.back()

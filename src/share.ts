@@ -47,11 +47,14 @@ export function readShare(storeName: string): Uint8Array | undefined | null {
   return Uint8Array.from({ length: SHARE_LENGTH }, (_, i) => parseInt(hex.slice(i * 2, i * 2 + 2), 16))
 }
 
-/** Writes (or with `undefined`, removes) S1 of a store, keeping small flat entries of others. */
-export function writeShare(storeName: string, share: Uint8Array | undefined): void {
+/**
+ * Writes S1 of a store, or a mark in its place (a string that is not a share), or with
+ * `undefined` removes it, keeping small flat entries of others.
+ */
+export function writeShare(storeName: string, share: Uint8Array | string | undefined): void {
   const shares = readWindowName()
   const key = SHARE_PREFIX + storeName
-  if (share) shares[key] = toHex(share)
+  if (share !== undefined) shares[key] = typeof share === 'string' ? share : toHex(share)
   // eslint-disable-next-line @typescript-eslint/no-dynamic-delete -- a plain JSON object of our own parsing
   else delete shares[key]
   // A page back from Chromium's back/forward cache sees its own stale `window.name`, and

@@ -75,6 +75,9 @@ const TRANSITIONS = {
 } as const satisfies Record<string, readonly [readonly State[], State]>
 type Transition = keyof typeof TRANSITIONS
 
+/** What sits in the share's place in `window.name` while the page leaves for another origin. */
+const AWAY = 'away'
+
 /** How long a navigation to another origin may take before the page counts it as not happening. */
 const STAY_AFTER = 3000
 /** How long after a return the page it left may still change the tab's state (its `pagehide`, in Chromium). */
@@ -97,7 +100,7 @@ export function linkTab(name: string, host: TabHost): TabLink | undefined {
   // engines, measured), and no share: it is a new tab. (A tab's own page always finds its
   // share, except after a trip to another site in Firefox and WebKit, which clear
   // `window.name`; a tab opened with an opener then starts anew: DESIGN.md.)
-  const tab = openTab(name, !share && window.opener != null)
+  const tab = openTab(name, share === undefined && window.opener != null)
   if ('error' in tab) {
     host.report('storage-unavailable', tab.error)
     return undefined
@@ -268,7 +271,10 @@ class Lifecycle implements TabLink {
     this.#intent = intent
     if (intent === 'away') {
       if (navigate) {
-        this.#hideShare()
+        // Its place stays marked: a window with an opener that finds neither would take
+        // itself for a new one (a copy of its opener's sessionStorage), and lose the keys
+        // that stayed with this page silently instead of saying `left-origin`.
+        this.#hideShare(AWAY)
         // Only time says the page stayed, not the navigation's signal: Chromium and Firefox
         // abort it whenever the next `navigate` fires, also a same-document one (a
         // `replaceState`, a hash) that leaves this navigation under way (read in their
@@ -522,9 +528,9 @@ class Lifecycle implements TabLink {
     this.#shown = true
   }
 
-  #hideShare(): void {
+  #hideShare(mark?: typeof AWAY): void {
     if (!this.#shown) return
-    writeShare(this.#name, undefined)
+    writeShare(this.#name, mark)
     this.#shown = false
   }
 }

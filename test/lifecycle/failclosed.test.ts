@@ -59,8 +59,30 @@ describe('a departure nobody announced, where other origins may read the name', 
     expect(record()!.v).not.toContain(tagOf(s1))
   })
 
-  it('control: a top-level window keeps its share across loads', async () => {
+  it('a window another page opened, back from another site by a fresh load: told left-origin, not taken for a new window (which would lose the keys in silence)', async () => {
+    vi.spyOn(window, 'opener', 'get').mockReturnValue({} as Window)
+    const nav = fakeNavigation(null, ['a'])
     const first = await open()
+    first.store.set('k', 'v')
+    nav.navigate('https://elsewhere.example/')
+    leave()
+    vi.unstubAllGlobals()
+    const second = await open()
+    expect([second.store.size, second.errors]).toEqual([0, ['left-origin']])
+  })
+
+  it('control: a window another page just opened, with a copy of its sessionStorage and no share, is a new window', async () => {
+    const first = await open()
+    first.store.set('k', 'v')
+    leave()
+    window.name = ''
+    vi.spyOn(window, 'opener', 'get').mockReturnValue({} as Window)
+    const popup = await open()
+    expect([popup.store.size, popup.errors]).toEqual([0, []])
+  })
+
+  it('control: a top-level window keeps its share across loads', async () => {
+    await open()
     const s1 = shareOf()
     leave({ hide: false })
     await open()
