@@ -483,7 +483,8 @@ export class SessionKeystore<S extends Schema<S> = Record<string, Value>> {
       adopt: (plain) => this.#open(plain, 'history'),
       drop: (why) => {
         const held = this.#entries.map.size
-        if (why === 'stale' || (why === 'unrecorded' && held)) this.#report(why)
+        // Told even when this page held nothing: the tab's latest state may have had keys.
+        if (why !== 'empty') this.#report(why)
         if (held) this.#clear('other-page')
       },
       returned: (lastActive) => {
