@@ -14,6 +14,14 @@
 // Whether the browser kept a page in its back/forward cache is its choice: the walk reads
 // it (pageshow's `persisted`) and the model follows.
 //
+// Moves where an assumption of the design breaks (fail closed, DESIGN.md): `wipe` (the app
+// clears localStorage, the tab's record with it), `fill` and `unfill` (localStorage full to
+// the brim: while it is, any page may drop the latest state, told, never show an older
+// one), `hook clear` / `hook delete K` (the app logs out in its own pagehide listener,
+// added after the store's: the logout holds when the page leaves, however it leaves), and,
+// in a walk run `opened`, a window another site opened, which that site navigates away
+// (`taken`) by script: no page is told where it goes, and other origins read its name.
+//
 // `npm run walk -- --seed 7 --steps 3000 [--engine firefox]` runs long walks;
 // `--trace "set a s1; away; link; back; back"` replays a printed trace.
 import { fileURLToPath } from 'node:url'
@@ -38,6 +46,7 @@ export function seeded(seed) {
 export function pick(random, tab, step) {
   const int = (n) => Math.floor(random() * n)
   const onApp = tab.entries[tab.index].site === 'A'
+  const hooked = tab.entries[tab.index].hook
   const options = []
   const add = (weight, make) => options.push([weight, make])
   if (onApp) {
@@ -52,6 +61,10 @@ export function pick(random, tab, step) {
     add(2, () => 'reload')
     add(4, () => 'link')
     add(2, () => 'away')
+    add(0.5, () => 'wipe')
+    add(0.5, () => (tab.full ? 'unfill' : 'fill'))
+    if (!hooked) add(1, () => (random() < 0.5 ? 'hook clear' : `hook delete ${KEYS[int(KEYS.length)]}`))
+    if (tab.opened) add(1, () => 'taken')
   } else {
     add(4, () => 'link')
   }
@@ -97,16 +110,18 @@ const observe = (page) =>
 
 const sorted = (entries) => JSON.stringify(Object.fromEntries(Object.entries(entries).sort(([a], [b]) => a.localeCompare(b))))
 const LOSS_REASONS = ['left-origin', 'stale', 'missing-share', 'lost']
+/** Told while localStorage is full: the record could not be written (`quota`), or was gone (`unrecorded`). */
+const FULL_REASONS = ['unrecorded', 'quota']
 
 /** One walk in a new tab of `context`; throws with the seed and the trace on the first divergence. */
-export async function walk({ context, server, seed, steps = 100, trace: given, log = () => {} }) {
+export async function walk({ context, server, seed, steps = 100, trace: given, log = () => {}, opened = false }) {
   const random = seeded(seed ?? 1)
   const actions = given ? given.split(';').map((a) => a.trim()).filter(Boolean) : undefined
   const base = Math.ceil(Date.now() / DAY) * DAY + 10 * DAY
   let urls = 0
   const appUrl = () => `${server.origin}/e2e/pages/index.html?w=${++urls}`
   const otherUrl = () => `${server.otherSite}/e2e/pages/peek.html?x=${++urls}`
-  const tab = { entries: [{ site: 'A', url: appUrl() }], index: 0 }
+  const tab = { entries: [{ site: 'A', url: appUrl() }], index: 0, opened, full: false }
   const model = { latest: new Map(), gen: 0, docs: new Map(), shown: undefined }
   const done = []
   lastDiag = undefined
@@ -116,7 +131,10 @@ export async function walk({ context, server, seed, steps = 100, trace: given, l
     error.trace = done.join('; ')
     throw error
   }
-  const page = await context.newPage(tab.entries[0].url)
+  // `opened`: another site's page opens the window the walk runs in, and keeps it in hand.
+  const opener = opened ? await context.newPage(otherUrl()) : undefined
+  const page = opener ? await context.waitForPage(() => opener.eval((url) => void (window.w = window.open(url)), tab.entries[0].url)) : await context.newPage(tab.entries[0].url)
+  if (opener) await page.ready()
 
   const expectLatest = (obs, why, told = []) => {
     const want = sorted(Object.fromEntries(model.latest))
@@ -148,18 +166,26 @@ export async function walk({ context, server, seed, steps = 100, trace: given, l
     if (obs.persisted && !known) fail(`a document restored from the cache that the walk never saw`)
     const doc = known ?? { gen: -1, errors: 0 }
     const told = obs.errors.slice(doc.errors)
+    // While localStorage is full, pages say that the record could not be written: not a loss.
+    const quiet = doc.full || tab.full ? told.filter((r) => !FULL_REASONS.includes(r)) : told
     const between = tab.entries.slice(Math.min(from, tab.index) + 1, Math.max(from, tab.index))
     const direct = previous?.site === 'A' && between.every((e) => e.site === 'A')
     const hadKeys = model.latest.size > 0
-    if (obs.persisted && doc.gen === model.gen) {
+    if (tab.full && !Object.keys(obs.entries).length && hadKeys) {
+      // localStorage full: the record could not be written, so the page could not vouch
+      // for the latest state and dropped it, told; never an older state (checked below).
+      if (!told.some((r) => [...LOSS_REASONS, ...FULL_REASONS].includes(r))) fail(`with localStorage full, the keys went without an error (events: ${told})`)
+      stats.droppedFull = (stats.droppedFull ?? 0) + 1
+      lose()
+    } else if (obs.persisted && doc.gen === model.gen) {
       stats.current++
       expectLatest(obs, 'back from the cache, having missed no change', told)
-      if (told.length) fail(`back from the cache, having missed no change: unexpected error events ${told}`)
+      if (quiet.length) fail(`back from the cache, having missed no change: unexpected error events ${told}`)
     } else if (!obs.persisted && direct) {
       stats.direct++
       expectLatest(obs, 'a fresh page right after a page of the app', told)
-      if (told.length) fail(`a fresh page right after a page of the app: unexpected error events ${told}`)
-    } else if (!obs.persisted && previous?.site === 'A' && sorted(obs.entries) === sorted(Object.fromEntries(model.latest)) && !told.length) {
+      if (quiet.length) fail(`a fresh page right after a page of the app: unexpected error events ${told}`)
+    } else if (!obs.persisted && previous?.site === 'A' && sorted(obs.entries) === sorted(Object.fromEntries(model.latest)) && !quiet.length) {
       // A traversal within the app that skipped another site's entry: nothing of that site
       // was shown in between, so the latest state may come along (WebKit, which binds no
       // seal to its history), or not (Chromium, Firefox: another same-origin history).
@@ -172,7 +198,7 @@ export async function walk({ context, server, seed, steps = 100, trace: given, l
     } else {
       // Back from the cache, having missed a change: the latest state, or nothing.
       const latest = sorted(Object.fromEntries(model.latest))
-      if (sorted(obs.entries) === latest && !told.length) stats.behindAdopted++
+      if (sorted(obs.entries) === latest && !quiet.length) stats.behindAdopted++
       else {
         stats.behindDropped++
         if (direct) {
@@ -185,9 +211,10 @@ export async function walk({ context, server, seed, steps = 100, trace: given, l
       }
     }
     if (obs.persisted) stats.restored++
-    const bad = told.filter((r) => !LOSS_REASONS.includes(r))
+    const bad = told.filter((r) => !LOSS_REASONS.includes(r) && !(doc.full || tab.full ? FULL_REASONS : []).includes(r))
     if (bad.length) fail(`error events that no walk step should cause: ${bad}`)
     doc.gen = model.gen
+    doc.full = tab.full
     doc.errors = obs.errors.length
     doc.shows = obs.shows
     model.docs.set(obs.doc, doc)
@@ -196,25 +223,35 @@ export async function walk({ context, server, seed, steps = 100, trace: given, l
   }
 
   const leaving = async () => {
+    // The app's logout in its own pagehide listener happens as the page leaves.
+    const hook = tab.entries[tab.index].hook
+    if (hook) {
+      tab.entries[tab.index].hook = undefined
+      if (hook === 'clear') lose()
+      else if (model.latest.delete(hook.slice('delete '.length))) model.gen++
+    }
     // Remember how many pageshows the leaving document had, to know when it is shown again.
     if (model.shown?.site !== 'A') return
     const doc = model.docs.get(model.shown.doc)
     doc.shows = await page.eval(() => window.events.filter((e) => e.event === 'pageshow').length)
   }
 
-  const navigateTo = async (url, site) => {
+  const navigateTo = async (url, site, { byOpener = false } = {}) => {
     const from = tab.index
+    await leaving()
     tab.entries = tab.entries.slice(0, tab.index + 1)
     tab.entries.push({ site, url })
     tab.index++
-    await leaving()
-    await page.navigate(url)
+    if (byOpener) {
+      await opener.eval((url) => void (window.w.location = url), url)
+      await page.waitFor((url) => location.href === url && window.ready === true, [url], { message: 'the page the opener sent the window to' })
+    } else await page.navigate(url)
     await arrive(from)
   }
   const traverse = async (delta) => {
     const from = tab.index
-    tab.index += delta
     await leaving()
+    tab.index += delta
     if (delta === -1) await page.back()
     else if (delta === 1) await page.forward()
     else await page.go(delta)
@@ -227,8 +264,22 @@ export async function walk({ context, server, seed, steps = 100, trace: given, l
     done.push(action)
     stats.steps++
     log(action)
+    try {
+      await step(action)
+    } catch (error) {
+      // A harness or engine error (a page that never became ready): with the seed and trace too.
+      if (error.trace === undefined) fail(`"${action}" failed: ${error.message.split('\n')[0]}`)
+      throw error
+    }
+  }
+  if (tab.full) await page.eval(() => localStorage.clear()).catch(() => undefined)
+  await page.close()
+  await opener?.close()
+  return { stats, trace: done.join('; ') }
+
+  async function step(action) {
     const [op, ...args] = action.split(' ')
-    if (['set', 'delete', 'clear', 'persist'].includes(op) && tab.entries[tab.index].site !== 'A') fail(`"${action}" on another site's page: the trace does not fit`)
+    if (['set', 'delete', 'clear', 'persist', 'wipe', 'fill', 'unfill', 'hook', 'taken'].includes(op) && tab.entries[tab.index].site !== 'A') fail(`"${action}" on another site's page: the trace does not fit`)
     if (op === 'set') {
       const [key, value, slot] = args
       const expiresAt = slot ? base + Number(slot.slice(1)) * DAY : null
@@ -246,6 +297,43 @@ export async function walk({ context, server, seed, steps = 100, trace: given, l
       lose()
     } else if (op === 'persist') {
       await page.eval(() => window.store.persist())
+    } else if (op === 'wipe') {
+      await page.eval(() => localStorage.clear())
+      // The logout epoch went with it; the full storage too.
+      tab.full = false
+    } else if (op === 'fill') {
+      await page.eval(() => {
+        let size = 1 << 20
+        for (let i = 0; size >= 1; i++) {
+          try {
+            localStorage.setItem(`fill-${i}`, 'x'.repeat(size))
+          } catch {
+            size >>= 1
+          }
+        }
+        for (let c = 0x4e00; c < 0x9fff; c++) {
+          try {
+            localStorage.setItem(String.fromCharCode(c), '')
+          } catch {
+            break
+          }
+        }
+      })
+      tab.full = true
+      model.docs.get(model.shown.doc).full = true
+    } else if (op === 'unfill') {
+      await page.eval(() => {
+        for (const key of Object.keys(localStorage)) if (!key.startsWith('tab-keystore')) localStorage.removeItem(key)
+      })
+      tab.full = false
+    } else if (op === 'hook') {
+      // One-shot, added after the store's own listener: the app's logout as the page goes.
+      await page.eval((how) => {
+        window.addEventListener('pagehide', () => (how === 'clear' ? window.store.clear() : window.store.delete(how.slice('delete '.length))), { once: true })
+      }, args.join(' '))
+      tab.entries[tab.index].hook = args.join(' ')
+    } else if (op === 'taken') {
+      await navigateTo(otherUrl(), 'X', { byOpener: true })
     } else if (op === 'reload') {
       await leaving()
       await page.reload()
@@ -266,14 +354,12 @@ export async function walk({ context, server, seed, steps = 100, trace: given, l
       model.docs.get(obs.doc).gen = model.gen
     }
   }
-  await page.close()
-  return { stats, trace: done.join('; ') }
 }
 
 // `npm run walk -- --seed S --steps N [--engine E] [--trace T]`: long walks, or a replay.
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const { values } = parseArgs({
-    options: { seed: { type: 'string' }, steps: { type: 'string', default: '500' }, engine: { type: 'string' }, trace: { type: 'string' }, seeds: { type: 'string', default: '1' } },
+    options: { seed: { type: 'string' }, steps: { type: 'string', default: '500' }, engine: { type: 'string' }, trace: { type: 'string' }, seeds: { type: 'string', default: '1' }, opened: { type: 'boolean', default: false } },
   })
   if (values.engine) process.env.TAB_KEYSTORE_ENGINE = values.engine
   const { currentEngine } = await import('./engines/index.js')
@@ -288,7 +374,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
       const context = await browser.newContext()
       const started = Date.now()
       try {
-        const { stats } = await walk({ context, server, seed: values.trace ? undefined : s, steps: Number(values.steps), trace: values.trace, log: (line) => line.startsWith("dropped") && console.log(`[${engine.name}] ${line}`) })
+        const { stats } = await walk({ context, server, opened: values.opened, seed: values.trace ? undefined : s, steps: Number(values.steps), trace: values.trace, log: (line) => line.startsWith("dropped") && console.log(`[${engine.name}] ${line}`) })
         console.log(`[${engine.name}] seed ${values.trace ? '(trace)' : s}: ${stats.steps} steps in ${((Date.now() - started) / 1000).toFixed(0)} s, nothing found ${JSON.stringify(stats)}`)
       } catch (error) {
         failed = true
