@@ -10,20 +10,13 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'node:test'
-import { engine, named, open, pageUrl, setup } from './helpers.js'
+import { collect, engine, named, open, pageUrl, setup } from './helpers.js'
 import { openOffline, sealsIn, sealsInBytes, sharesIn } from './offline.js'
 
 const writes = []
 const env = setup({
   bfcache: true,
-  api: async (request, response) => {
-    if (new URL(request.url, 'http://x').pathname !== '/spy') return false
-    let body = ''
-    for await (const chunk of request) body += chunk
-    writes.push(JSON.parse(body))
-    response.end()
-    return true
-  },
+  api: collect('/spy', writes),
 })
 let n = 0
 const app = (query = '') => pageUrl(env.server.origin, `?spy&atrest=${++n}${query}`)

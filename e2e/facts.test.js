@@ -2,19 +2,12 @@
 // Facts the code relies on are asserted; the others are printed, for the README's table.
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { engine, named, setup } from './helpers.js'
+import { collect, engine, named, setup } from './helpers.js'
 import { startServer } from './server.js'
 
 const logs = []
 const env = setup({
-  api: async (request, response) => {
-    if (new URL(request.url, 'http://x').pathname !== '/log') return false
-    let body = ''
-    for await (const chunk of request) body += chunk
-    logs.push(JSON.parse(body))
-    response.end()
-    return true
-  },
+  api: collect('/log', logs),
 })
 const page = (origin, tag) => `${origin}/e2e/pages/facts.html?${tag}`
 const facts = {}

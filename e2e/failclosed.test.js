@@ -4,20 +4,13 @@
 // web storage goes to the test server (`?spy`), as if it reached the disk at once.
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { engine, named, open, pageUrl, setup } from './helpers.js'
+import { collect, engine, fillLocalStorage, named, open, pageUrl, setup, unfillLocalStorage } from './helpers.js'
 import { openOffline, sealsIn, sharesIn } from './offline.js'
 
 const writes = []
 const env = setup({
   bfcache: true,
-  api: async (request, response) => {
-    if (new URL(request.url, 'http://x').pathname !== '/spy') return false
-    let body = ''
-    for await (const chunk of request) body += chunk
-    writes.push(JSON.parse(body))
-    response.end()
-    return true
-  },
+  api: collect('/spy', writes),
 })
 let n = 0
 const app = (query = '') => pageUrl(env.server.origin, `?spy&fc=${++n}${query}`)
@@ -123,41 +116,12 @@ test(named('22.3 localStorage full: a page back from the cache shows the latest 
   await page.eval(() => window.store.set('k', 'v1'))
   await page.navigate(app())
   await page.eval(() => window.store.set('k', 'v2'))
-  const filled = await page.eval(() => {
-    // To the brim: records that grow no longer fit. Big values first, then keys of one
-    // character with no value, until not even that fits.
-    let size = 1 << 20
-    let i = 0
-    while (size >= 1) {
-      try {
-        localStorage.setItem(`fill-${i++}`, 'x'.repeat(size))
-      } catch {
-        size >>= 1
-      }
-    }
-    for (let c = 0x4e00; c < 0x9fff; c++) {
-      try {
-        localStorage.setItem(String.fromCharCode(c), '')
-      } catch {
-        break
-      }
-    }
-    let full = false
-    try {
-      localStorage.setItem('fill-probe', 'xx')
-      localStorage.removeItem('fill-probe')
-    } catch {
-      full = true
-    }
-    return { i, full }
-  })
-  assert.ok(filled.full, 'control: localStorage has no room left for a record that grows')
+  const full = await page.eval(fillLocalStorage)
+  assert.ok(full, 'control: localStorage has no room left for a record that grows')
   await page.back()
   const back = { persisted: await persisted(page), keys: await keysOf(page), errors: await errorsOf(page) }
-  await page.eval(() => {
-    for (const key of Object.keys(localStorage)) if (!key.startsWith('tab-keystore')) localStorage.removeItem(key)
-  })
-  console.log(`[${engine.name}] ${filled.i} fills; back ${back.persisted ? 'from the cache' : 'fresh'}: ${JSON.stringify(back.keys)}, told ${back.errors}`)
+  await page.eval(unfillLocalStorage)
+  console.log(`[${engine.name}] localStorage full; back ${back.persisted ? 'from the cache' : 'fresh'}: ${JSON.stringify(back.keys)}, told ${back.errors}`)
   assert.notEqual(back.keys.k, 'v1', 'an older value came back')
   if (back.keys.k === undefined) assert.ok(back.errors.length > 0, 'the key went without an error')
   await context.close()

@@ -4,6 +4,8 @@ import { join } from 'node:path'
 import { currentEngine } from './engines/index.js'
 import { startServer } from './server.js'
 
+export { fillLocalStorage, unfillLocalStorage } from './storage.js'
+
 /** The engine this process runs (the runner sets TAB_KEYSTORE_ENGINE). */
 export const engine = currentEngine()
 
@@ -26,6 +28,19 @@ export function setup({ bfcache = true, api } = {}) {
     await env.server?.close()
   })
   return env
+}
+
+/**
+ * A test-server route that keeps every JSON body posted to `path` (beacons the pages send)
+ * in `into`, for `setup({ api })`.
+ */
+export const collect = (path, into) => async (request, response) => {
+  if (new URL(request.url, 'http://x').pathname !== path) return false
+  let body = ''
+  for await (const chunk of request) body += chunk
+  into.push(JSON.parse(body))
+  response.end()
+  return true
 }
 
 export const pageUrl = (origin, query = '') => `${origin}/e2e/pages/index.html${query}`

@@ -26,6 +26,7 @@
 // `--trace "set a s1; away; link; back; back"` replays a printed trace.
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
+import { fillLocalStorage, unfillLocalStorage } from './storage.js'
 
 export const KEYS = ['a', 'b', 'c']
 const DAY = 86_400_000
@@ -302,29 +303,11 @@ export async function walk({ context, server, seed, steps = 100, trace: given, l
       // The logout epoch went with it; the full storage too.
       tab.full = false
     } else if (op === 'fill') {
-      await page.eval(() => {
-        let size = 1 << 20
-        for (let i = 0; size >= 1; i++) {
-          try {
-            localStorage.setItem(`fill-${i}`, 'x'.repeat(size))
-          } catch {
-            size >>= 1
-          }
-        }
-        for (let c = 0x4e00; c < 0x9fff; c++) {
-          try {
-            localStorage.setItem(String.fromCharCode(c), '')
-          } catch {
-            break
-          }
-        }
-      })
+      await page.eval(fillLocalStorage)
       tab.full = true
       model.docs.get(model.shown.doc).full = true
     } else if (op === 'unfill') {
-      await page.eval(() => {
-        for (const key of Object.keys(localStorage)) if (!key.startsWith('tab-keystore')) localStorage.removeItem(key)
-      })
+      await page.eval(unfillLocalStorage)
       tab.full = false
     } else if (op === 'hook') {
       // One-shot, added after the store's own listener: the app's logout as the page goes.

@@ -13,7 +13,7 @@ import { test } from 'node:test'
 import { chromium as playwrightChromium } from 'playwright-core'
 import puppeteer from 'puppeteer-core'
 import { WebDriverSession } from './engines/webdriver.js'
-import { engine, named, setup } from './helpers.js'
+import { collect, engine, named, setup } from './helpers.js'
 
 // The engine layer has no driver reload (the browser's Reload button). This file reaches
 // the driver objects the adapters create (Playwright's browser, puppeteer's over BiDi,
@@ -52,14 +52,7 @@ async function driverReload(page, tag) {
 
 const logs = []
 const env = setup({
-  api: async (request, response) => {
-    if (new URL(request.url, 'http://x').pathname !== '/log') return false
-    let body = ''
-    for await (const chunk of request) body += chunk
-    logs.push(JSON.parse(body))
-    response.end()
-    return true
-  },
+  api: collect('/log', logs),
 })
 
 const pageUrl = (origin, tag, role, extra = {}) => `${origin}/e2e/pages/windows.html?${new URLSearchParams({ tag, role, ...extra })}`

@@ -1,23 +1,14 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { context } from '../../src/lifecycle/placement'
 import { seal, tag } from '../../src/seal'
 import { readShare } from '../../src/share'
-import { cleanUp, fakeNavigation, fire, hasPageswap, leave, open, record, setRecord, shareOf, trackListeners } from './page'
+import { fakeNavigation, fire, freshTabs, hasPageswap, leave, open, record, refusing, setRecord, shareOf } from './page'
 
 // Fail closed: what the library cannot observe or could not write, it does not trust
 // (DESIGN.md). Each case has a control that goes the other way; e2e/failclosed.test.js
 // plays them in Chromium, Firefox and WebKit.
 
-beforeEach(() => {
-  cleanUp()
-  trackListeners()
-})
-
-afterEach(() => {
-  vi.restoreAllMocks()
-  vi.unstubAllGlobals()
-  cleanUp()
-})
+freshTabs()
 
 const SEALED = 'tab-keystore:app'
 const pageshow = (): boolean => fire('pageshow', { persisted: true })
@@ -195,23 +186,12 @@ describe('the record gone or refused: behind, told', () => {
   it('a record write storage refuses (full) leaves no record behind: a page back from the cache does not take an older state for the latest', async () => {
     const { store, errors } = await open()
     store.set('k', 'v1')
-    const setItem = localStorage.setItem.bind(localStorage)
-    Object.defineProperty(localStorage, 'setItem', {
-      configurable: true,
-      writable: true,
-      value: (key: string, value: string) => {
-        if (value.length > 10 && key.startsWith('tab-keystore/tab/')) throw new DOMException('full', 'QuotaExceededError')
-        setItem(key, value)
-      },
-    })
-    try {
+    refusing(localStorage, (key, value) => value.length > 10 && key.startsWith('tab-keystore/tab/'), () => {
       store.set('k', 'v2')
       store.set('other', 'x')
       pageswap({ navigationType: 'traverse' })
       fire('pagehide', { persisted: true })
-    } finally {
-      Object.defineProperty(localStorage, 'setItem', { configurable: true, writable: true, value: setItem })
-    }
+    })
     expect(record()).toBeUndefined()
     pageshow()
     expect([store.size, errors.at(-1)]).toEqual([0, 'unrecorded'])
@@ -219,20 +199,10 @@ describe('the record gone or refused: behind, told', () => {
 
   it('a live page whose record write is refused says so (quota)', async () => {
     const { store, errors } = await open()
-    const setItem = localStorage.setItem.bind(localStorage)
-    Object.defineProperty(localStorage, 'setItem', {
-      configurable: true,
-      writable: true,
-      value: () => {
-        throw new DOMException('full', 'QuotaExceededError')
-      },
-    })
-    try {
+    await refusing(localStorage, () => true, async () => {
       store.set('k', 'v')
       await Promise.resolve()
-    } finally {
-      Object.defineProperty(localStorage, 'setItem', { configurable: true, writable: true, value: setItem })
-    }
+    })
     expect([errors, record()]).toEqual([['quota'], undefined])
   })
 })

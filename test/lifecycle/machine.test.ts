@@ -1,23 +1,13 @@
 import fc from 'fast-check'
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { encodeEntries } from '../../src/encoding'
 import { context } from '../../src/lifecycle/placement'
 import { pack, seal, tag, unpack } from '../../src/seal'
 import { readShare } from '../../src/share'
-import { cleanUp, fakeNavigation, fire, leave, open, record, setRecord, shareOf, trackListeners } from './page'
+import { cleanUp, fakeNavigation, freshTabs, fire, leave, open, record, refusing, setRecord, shareOf, trackListeners } from './page'
 import { idle } from '../../src/idle'
 
-beforeEach(() => {
-  cleanUp()
-  trackListeners()
-})
-
-afterEach(() => {
-  vi.restoreAllMocks()
-  vi.unstubAllGlobals()
-  vi.useRealTimers()
-  cleanUp()
-})
+freshTabs()
 
 const SEALED = 'tab-keystore:app'
 /** What window.name holds while the page leaves for another origin: no share, its place marked. */
@@ -238,21 +228,7 @@ describe('storage trouble', () => {
   it('a state too large for storage is reported, and the next page is told (quota), not left empty in silence', async () => {
     const first = await open()
     first.store.set('k', 'v')
-    const setItem = sessionStorage.setItem.bind(sessionStorage)
-    // By hand: happy-dom's Storage proxy cannot delete an own property, so a vi.spyOn would outlive the test.
-    Object.defineProperty(sessionStorage, 'setItem', {
-      configurable: true,
-      writable: true,
-      value: (key: string, value: string) => {
-        if (key === SEALED) throw new DOMException('full', 'QuotaExceededError')
-        setItem(key, value)
-      },
-    })
-    try {
-      expect(() => leave()).not.toThrow()
-    } finally {
-      Object.defineProperty(sessionStorage, 'setItem', { configurable: true, writable: true, value: setItem })
-    }
+    refusing(sessionStorage, (key) => key === SEALED, () => expect(() => leave()).not.toThrow())
     expect(first.errors).toEqual(['quota'])
     expect(record()).toMatchObject({ w: 'quota', n: 1 })
     const second = await open()

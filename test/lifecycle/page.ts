@@ -1,4 +1,4 @@
-import { vi } from 'vitest'
+import { afterEach, beforeEach, vi } from 'vitest'
 import type { KeystoreErrorEvent, SessionKeystore, SessionKeystoreOptions } from '../../src/index'
 
 // happy-dom has no real page lifecycle: a "page" here is a fresh copy of the modules with
@@ -77,6 +77,20 @@ export function cleanUp(): void {
   localStorage.clear()
 }
 
+/** Each test of the file starts with a fresh tab and leaves nothing behind: mocks, globals, timers, storage. */
+export function freshTabs(): void {
+  beforeEach(() => {
+    cleanUp()
+    trackListeners()
+  })
+  afterEach(() => {
+    vi.restoreAllMocks()
+    vi.unstubAllGlobals()
+    vi.useRealTimers()
+    cleanUp()
+  })
+}
+
 /** A fake Navigation API: the page's same-origin history (`entries`, the current one last), arrived from `from`. */
 export function fakeNavigation(from: string | null, entries: string[]): {
   navigate(url: string, init?: { navigationType?: string; downloadRequest?: string; sameDocument?: boolean }): AbortController
@@ -119,6 +133,35 @@ export function record(): Record<string, unknown> | undefined {
 export function setRecord(change: Record<string, unknown>): void {
   const key = Object.keys(localStorage).find((k) => KEY.test(k))!
   localStorage.setItem(key, JSON.stringify({ ...record(), ...change }))
+}
+
+/**
+ * Runs `action` (until it settles, if it is async) while `storage` refuses the writes
+ * `refused` picks, as a full storage does (QuotaExceededError). By hand: happy-dom's Storage proxy cannot delete an own property, so
+ * a vi.spyOn would outlive the test.
+ */
+export function refusing<T>(storage: Storage, refused: (key: string, value: string) => boolean, action: () => T): T {
+  const setItem = storage.setItem.bind(storage)
+  Object.defineProperty(storage, 'setItem', {
+    configurable: true,
+    writable: true,
+    value: (key: string, value: string) => {
+      if (refused(key, value)) throw new DOMException('full', 'QuotaExceededError')
+      setItem(key, value)
+    },
+  })
+  const restore = (): void => void Object.defineProperty(storage, 'setItem', { configurable: true, writable: true, value: setItem })
+  let result: T
+  try {
+    result = action()
+  } catch (error) {
+    restore()
+    throw error
+  }
+  // An async action refuses until it settles (a microtask that writes, say).
+  if (result instanceof Promise) return result.finally(restore) as T
+  restore()
+  return result
 }
 
 export const shareOf = (name: string = 'app'): string => JSON.parse(window.name)[`tab-keystore:${name}`]

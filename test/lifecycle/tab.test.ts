@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { openTab, type TabStorage } from '../../src/lifecycle/tab'
+import { refusing } from './page'
 
 afterEach(() => {
   vi.restoreAllMocks()
@@ -42,19 +43,7 @@ describe('the tab\'s storage', () => {
   it('a write storage refuses removes the record: no older record stays to vouch for an older state', () => {
     const storage = tab()
     expect(storage.write(record)).toBe(true)
-    const setItem = localStorage.setItem.bind(localStorage)
-    Object.defineProperty(localStorage, 'setItem', {
-      configurable: true,
-      writable: true,
-      value: () => {
-        throw new DOMException('full', 'QuotaExceededError')
-      },
-    })
-    try {
-      expect(storage.write({ ...record, g: '00000000000000b2' })).toBe(false)
-    } finally {
-      Object.defineProperty(localStorage, 'setItem', { configurable: true, writable: true, value: setItem })
-    }
+    expect(refusing(localStorage, () => true, () => storage.write({ ...record, g: '00000000000000b2' }))).toBe(false)
     expect(storage.record()).toBeNull()
   })
 
