@@ -64,11 +64,14 @@ export const MIN_PADDED: number = 1024
 /**
  * What travels with the keys: `epoch` is the logout-everywhere marker the keys belong to
  * (a load that sees another one drops them), `lastActive` the time of the last `get` or
- * `set`, so that time spent away counts towards `idleTimeout`.
+ * `set`, so that time spent away counts towards `idleTimeout`, and `deleted` the keys
+ * deleted everywhere as the page knew them (`Deleted` in lifecycle/tab.ts: a key deleted
+ * everywhere since is dropped); absent in states sealed before it existed.
  */
 export interface StateMeta {
   epoch: string
   lastActive: number
+  deleted?: Record<string, string> | undefined
 }
 
 /**
@@ -92,6 +95,11 @@ let utf8: TextEncoder | undefined
  * byte value in order, then zeros up to the padded length. Strings are well-formed (the
  * store refuses lone surrogates), so JSON and UTF-8 give them back exactly.
  *
+ * With keys deleted everywhere, `[epoch, deleted]` stands in the place of `epoch`: states
+ * sealed before (a plain epoch) still open with the same format version, so an upgrade
+ * loses no keys, and an older version that reads the new form sees an epoch that is not
+ * its own and drops the keys (a logout) rather than misreading the entries.
+ *
  * All text goes through one `encodeInto` call: in Chromium each call into TextEncoder or
  * TextDecoder costs about a microsecond, which per key made a 10,000-key flush 18 ms
  * slower (measured). The caller must wipe the buffer once sealed.
@@ -100,7 +108,8 @@ export function encodeEntries(entries: ReadonlyMap<string, Entry>, now: number, 
   bytes: Uint8Array
   count: number
 } {
-  const header: unknown[] = [meta.epoch, meta.lastActive]
+  const { epoch, deleted } = meta
+  const header: unknown[] = [deleted && Object.keys(deleted).length ? [epoch, deleted] : epoch, meta.lastActive]
   const blobs: Uint8Array[] = []
   let blobLength = 0
   for (const [name, { value, expiresAt }] of entries) {
@@ -137,7 +146,8 @@ export function encodeEntries(entries: ReadonlyMap<string, Entry>, now: number, 
 /** Reverses `encodeEntries` (on authenticated input only). Throws on anything malformed. */
 export function decodeEntries(bytes: Uint8Array): { entries: [string, Entry][] } & StateMeta {
   const end = 4 + new DataView(bytes.buffer, bytes.byteOffset).getUint32(0)
-  const [epoch, lastActive, ...header] = JSON.parse(new TextDecoder().decode(bytes.subarray(4, end))) as [string, number, ...unknown[]]
+  const [head, lastActive, ...header] = JSON.parse(new TextDecoder().decode(bytes.subarray(4, end))) as [string | [string, Record<string, string>], number, ...unknown[]]
+  const [epoch, deleted] = typeof head === 'string' ? [head] : head
   const entries: [string, Entry][] = []
   let at = end
   for (let i = 0; i < header.length; i += 3) {
@@ -145,5 +155,5 @@ export function decodeEntries(bytes: Uint8Array): { entries: [string, Entry][] }
     entries.push([header[i] as string, { value: typeof value === 'string' ? value : bytes.slice(at, (at += value)), expiresAt: (header[i + 2] as number | null) ?? Infinity }])
   }
   if (at > bytes.length) throw new RangeError('byte values run past the end')
-  return { entries, epoch, lastActive }
+  return { entries, epoch, lastActive, deleted }
 }

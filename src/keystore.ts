@@ -5,6 +5,7 @@ import { type ClearReason, Emitter, type ErrorReason, type KeystoreEvents, type 
 import { toExpiry } from './expiry'
 import type { IdleConnect, IdleLink, IdlePlugin } from './idle'
 import { type TabHost, type TabLink, linkTab } from './lifecycle/machine'
+import type { Deleted } from './lifecycle/tab'
 import type { StoreInternals, TabsConnect, TabsLink } from './tabs/protocol'
 import type { TabsPlugin } from './tabs/index'
 
@@ -157,6 +158,8 @@ export class SessionKeystore<S extends Schema<S> = Record<string, Value>> {
   #destroyed = false
   /** The logout-everywhere epoch the keys belong to (see TabLink.epoch). */
   #epoch = ''
+  /** The keys deleted everywhere, as this page last saw them (see `Deleted` in lifecycle/tab.ts). */
+  #deleted: Deleted = {}
 
   constructor(options: SessionKeystoreOptions<KeyName<S>> = {}) {
     if (typeof options !== 'object' || options === null) invalid('options', 'an object', options)
@@ -367,6 +370,9 @@ export class SessionKeystore<S extends Schema<S> = Record<string, Value>> {
   delete(name: KeyName<S>, options?: EverywhereOptions): boolean {
     if (this.#everywhere(options)) {
       if (typeof name !== 'string') invalid('name', 'a string', name)
+      // Also left in localStorage, as clear's epoch is: tabs that do not hear the message
+      // (away from the app, in the back/forward cache, reloading, mid-handoff) drop the
+      // key from any state that predates the delete (see `Deleted` in lifecycle/tab.ts).
       this.#tabs?.deleteEverywhere(name)
     }
     return this.#lookup(name) !== undefined && this.#entries.delete(name)
@@ -494,6 +500,9 @@ export class SessionKeystore<S extends Schema<S> = Record<string, Value>> {
           this.#epoch = epoch
           if (this.#entries.map.size) this.#clear('other-tab')
         }
+        // A delete everywhere meanwhile: those keys go, each told as `deleted`.
+        const gone = this.#since(this.#deleted)
+        if (gone) for (const key of [...this.#entries.map.keys()]) if (gone(key)) this.#entries.delete(key)
         if (this.#idle && lastActive > this.#idle.last) this.#idle.last = lastActive
       },
       frozen: (frozen) => this.#idle?.freeze(frozen),
@@ -530,6 +539,7 @@ export class SessionKeystore<S extends Schema<S> = Record<string, Value>> {
         this.#clear('other-tab')
       },
       remove: (key) => void this.#entries.delete(key),
+      deleted: () => this.#deleted,
     }
   }
 
@@ -561,7 +571,20 @@ export class SessionKeystore<S extends Schema<S> = Record<string, Value>> {
   }
 
   #meta(): StateMeta {
-    return { epoch: this.#epoch, lastActive: this.#idle?.last ?? Date.now() }
+    return { epoch: this.#epoch, lastActive: this.#idle?.last ?? Date.now(), deleted: this.#deleted }
+  }
+
+  /**
+   * The keys deleted everywhere, as localStorage has them now, become this page's
+   * knowledge; returns a test for the names deleted since `known` (undefined: none). The
+   * `tabs` option brings the code, as only its apps can delete everywhere.
+   */
+  #since(known: Deleted | undefined): ((key: string) => boolean) | undefined {
+    const since = (this.#options.tabs as unknown as TabsConnect | undefined)?.since
+    if (!since) return
+    const [now, gone] = since(this.name, known)
+    this.#deleted = now
+    return gone
   }
 
   #report(reason: ErrorReason, error?: unknown): void {
@@ -570,17 +593,21 @@ export class SessionKeystore<S extends Schema<S> = Record<string, Value>> {
 
   /**
    * Keys from elsewhere (a sealed state, a handoff), screened: all dropped when a logout
-   * everywhere or the idle time came between, expired ones left out (and wiped).
+   * everywhere or the idle time came between, those deleted everywhere since left out
+   * (a state from before the delete may turn up long after it), expired ones left out
+   * (and wiped).
    */
   #screen(entries: [string, Entry][], meta: StateMeta): Screened {
     const now = Date.now()
     const reason = meta.epoch !== this.#epoch ? 'other-tab' : this.#idle?.past(meta.lastActive) ? 'idle' : undefined
+    const gone = this.#since(meta.deleted)
     const live: [string, Entry][] = []
     const expired: string[] = []
     for (const item of entries) {
-      if (reason || item[1].expiresAt <= now) {
+      const out = reason || gone?.(item[0])
+      if (out || item[1].expiresAt <= now) {
         wipe(item[1].value)
-        if (!reason) expired.push(item[0])
+        if (!out) expired.push(item[0])
       } else live.push(item)
     }
     if (reason) return { live, expired, dropped: { reason, count: entries.length } }
@@ -592,7 +619,9 @@ export class SessionKeystore<S extends Schema<S> = Record<string, Value>> {
    * Takes keys from elsewhere: a sealed state at load (`reload`), a handoff (`tab`), the
    * tab's newer state on a return from the back/forward cache (`history`: what differs
    * from this page's keys is told as it would have been here). False when not all of it
-   * was taken (dropped for a logout or idle time, or expired meanwhile).
+   * was taken (dropped for a logout or idle time, deleted everywhere, or expired meanwhile).
+   * Keys deleted everywhere are left out silently: where this page held one, `history`
+   * tells it as `deleted`.
    */
   #take(entries: [string, Entry][], meta: StateMeta, source: 'reload' | 'tab' | 'history'): boolean {
     const { live, expired, dropped } = this.#screen(entries, meta)
@@ -607,7 +636,7 @@ export class SessionKeystore<S extends Schema<S> = Record<string, Value>> {
     else for (const [key, entry] of live) this.#entries.put(key, entry)
     if (source === 'reload') for (const key of expired) this.#emitKey('expired', key)
     this.#restored(source, expired.length)
-    return !dropped && !expired.length
+    return !dropped && live.length === entries.length
   }
 
   /** An opened seal, decoded (and wiped) and taken; false when not all of it was. */

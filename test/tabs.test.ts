@@ -62,6 +62,7 @@ function tab(hub: Hub, entries: HandoffEntry[], locks?: LocksLike, meta: StateMe
     unanswered: () => calls.push('unanswered'),
     clearHere: (epoch) => calls.push(`clear:${epoch}`),
     deleteHere: (name) => calls.push(`delete:${name}`),
+    forget: (name) => `token-of-${name}`,
   }
   const channel = hub.open()
   const link = connectTabs(channel, host, locks, 'tab-keystore:app:answer')
@@ -188,6 +189,19 @@ describe('tabs protocol', () => {
     expect(a.calls).toEqual([])
     expect(b.calls).toEqual(['clear:e2', 'delete:token'])
     expect(c.calls).toEqual(['clear:e2', 'delete:token'])
+  })
+
+  it('the deletions everywhere a tab knows travel with its answer; a delete carries its token', async () => {
+    vi.useFakeTimers()
+    const hub = new Hub()
+    const deleted = { '0123456789abcdef': 'fedcba9876543210' }
+    tab(hub, secret, undefined, { epoch: 'e1', lastActive: 1000, deleted })
+    const fresh = tab(hub, [])
+    fresh.link.ask()
+    await vi.advanceTimersByTimeAsync(10)
+    expect(fresh.state.meta).toEqual({ epoch: 'e1', lastActive: 1000, deleted })
+    fresh.link.deleteEverywhere('token')
+    expect(hub.sent.at(-1)).toEqual({ v: 1, type: 'delete', name: 'token', token: 'token-of-token' })
   })
 
   it('ignores junk: foreign shapes, other versions, bad entries, oversized lists; never throws', async () => {

@@ -1,4 +1,4 @@
-import { randomBytes, toHex } from '../seal'
+import { randomBytes, tag, toHex } from '../seal'
 
 /*
  * The tab's storage: every key the library writes in web storage for one store, its
@@ -17,6 +17,8 @@ import { randomBytes, toHex } from '../seal'
  * - `tab-keystore/tab/<id>/<name>`: the tab's record of its latest state (`TabRecord`).
  *   Nothing in it is secret but a sealed state in transit (`s`, S2 and ciphertext).
  * - `tab-keystore/logout/<name>`: the logout-everywhere epoch (the `tabs` option).
+ * - `tab-keystore/deleted/<name>`: the keys deleted everywhere since the last logout
+ *   everywhere (`Deleted`; the `tabs` option), by a one-way tag of their names.
  */
 
 /**
@@ -177,9 +179,90 @@ export function openTab(name: string, copy: boolean): TabStorage | { error: unkn
       const epoch = token()
       // Without localStorage only the tabs that hear the message log out.
       set(local, logoutKey, epoch)
+      // Every state from before a logout is dropped whole: its deletions say nothing more.
+      remove(local, deletedKey(name))
       return epoch
     },
   }
+}
+
+/**
+ * Keys deleted everywhere, as a delete everywhere leaves them for the tabs that do not
+ * hear it (away from the app, in the back/forward cache, reloading, mid-handoff), as the
+ * logout epoch does for a clear: a one-way tag of each key's name (`nameTag`) and a random
+ * token, new with every such delete. A state (sealed or handed over) carries the map its
+ * page last saw (StateMeta); wherever it turns up, a key whose tag has another token in
+ * localStorage than the state knew was deleted since, and goes. A key set again by a page
+ * that knew the new token stays.
+ *
+ * Tokens rather than times, so that no clock, and no localStorage the app emptied, can make
+ * an old state look newer than a delete. One map next to the epoch rather than a key per
+ * name, so that it stays bounded and a logout, which drops every older state whole anyway,
+ * drops it at once. Bounded fail-closed: the map keeps the latest `MAX_DELETED` tags, and
+ * a state older than one it let go cannot tell which of its keys went, so all of them go
+ * (`*`, which no tag equals, holds the tag and token of the newest one let go: a state
+ * that knew that deletion, or `*` as it is, is not older than any of those let go).
+ *
+ * Only the `tabs` option calls these functions (delete everywhere needs it), so only its
+ * apps ship them: the store reaches them through the option (`since`, tabs/protocol.ts).
+ */
+export type Deleted = Record<string, string>
+
+/** Far more names than an app deletes everywhere between two logouts. */
+const MAX_DELETED = 64
+const deletedKey = (name: string): string => `tab-keystore/deleted/${name}`
+let utf8: TextEncoder | undefined
+
+/**
+ * A one-way tag of a key name, 16 hex digits, for what rests in localStorage (on disk in
+ * every engine): names are sealed everywhere else, and they can say whose keys these are.
+ * No hash function ships with the library: the name goes in 16-byte chunks, each beside
+ * the tag so far (at first the name's length, so that no two names pad alike) into the
+ * `tag` of seal.ts, whose output ChaCha20 derives from its input as the key. It hides only
+ * names that cannot be guessed: a disk reader can try the app's own. Two names with one
+ * tag (2^-64) would be deleted together.
+ */
+export function nameTag(key: string): string {
+  const bytes = (utf8 ??= new TextEncoder()).encode(key)
+  let t = String(bytes.length)
+  for (let at = 0; !at || at < bytes.length; at += 16) {
+    const chunk = new Uint8Array(32)
+    chunk.set(utf8.encode(t))
+    chunk.set(bytes.subarray(at, at + 16), 16)
+    t = tag(chunk)
+  }
+  return t
+}
+
+/** The keys of store `name` deleted everywhere: `{}` when none, or unreadable (any junk compares as unknown tokens). */
+export const deletions = (name: string): Deleted => attempt(() => Object(JSON.parse(window.localStorage.getItem(deletedKey(name))!)) as Deleted, {})
+
+/** Records a delete everywhere of the key tagged `t` in store `name`; returns its token. */
+export function deleteEverywhere(name: string, t: string): string {
+  const fresh = token()
+  const { '*': before, ...old } = deletions(name)
+  // Oldest first: a name deleted again moves to the end, and the oldest are let go.
+  const list = Object.entries(old).filter(([k]) => k !== t)
+  list.push([t, fresh])
+  const star = list.at(-MAX_DELETED - 1)?.join('') ?? before
+  const map = Object.fromEntries(list.slice(-MAX_DELETED)) as Deleted
+  if (star) map['*'] = star
+  // Without localStorage only the tabs that hear the message delete the key.
+  attempt(() => window.localStorage.setItem(deletedKey(name), JSON.stringify(map)), undefined)
+  return fresh
+}
+
+/**
+ * A test for the names deleted everywhere since `known` was current (a state's map; absent
+ * in states sealed before these existed: every deletion then counts), by `now` (the map
+ * in localStorage); undefined when none was.
+ */
+export function deletedSince(known: Deleted | undefined, now: Deleted): ((key: string) => boolean) | undefined {
+  const seen = Object(known) as Deleted
+  const changed = new Set(Object.keys(now).filter((t) => seen[t] !== now[t]))
+  const star = now['*']
+  if (typeof star === 'string' && seen[star.slice(0, 16)] === star.slice(16)) changed.delete('*')
+  return changed.size ? (key) => changed.has('*') || changed.has(nameTag(key)) : undefined
 }
 
 /**

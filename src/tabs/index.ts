@@ -4,6 +4,10 @@
  *
  * @module
  */
+// Only apps with `tabs` can delete everywhere: they alone ship the code that keeps the
+// deletions for tabs that do not hear them (`Deleted` in lifecycle/tab.ts). (In CommonJS
+// this entry then carries its own copy of the cipher, for `nameTag`, as the others do.)
+import { deleteEverywhere, deletedSince, deletions, nameTag } from '../lifecycle/tab'
 import { type HandoffEntry, type LocksLike, type TabsConnect, connectTabs } from './protocol'
 
 declare const plugin: unique symbol
@@ -38,16 +42,30 @@ const connect: TabsConnect = (store) => {
       receive: store.receive,
       unanswered: store.unanswered,
       clearHere: store.clear,
-      deleteHere: store.remove,
+      deleteHere: (name, token) => {
+        // This page knows the new token: a key it sets again is not taken for the deleted one.
+        if (typeof token === 'string') store.deleted()[nameTag(name)] = token
+        store.remove(name)
+      },
+      forget: (name) => {
+        const tag = nameTag(name)
+        return (store.deleted()[tag] = deleteEverywhere(store.name, tag))
+      },
     },
     (navigator as { locks?: LocksLike }).locks,
     `tab-keystore:${store.name}:answer`,
   )
+  // What this page's seals and answers say it knows from now on (a sealed state at load already did this).
+  Object.assign(store.deleted(), deletions(store.name))
   if (store.entries.size === 0) {
     store.pending(true)
     link.ask()
   }
   return link
+}
+connect.since = (name, known) => {
+  const now = deletions(name)
+  return [now, deletedSince(known, now)]
 }
 
 /**

@@ -1,4 +1,5 @@
 import { type Entry, type StateMeta, type Value, isBytes } from '../encoding'
+import type { Deleted } from '../lifecycle/tab'
 
 /**
  * Tabs of one origin talking over a BroadcastChannel named after the store. Opt-in: the
@@ -8,14 +9,16 @@ import { type Entry, type StateMeta, type Value, isBytes } from '../encoding'
  *
  * Messages (structured clones), all with `v: 1`:
  * - `ask {id}`: a new tab whose store is empty asks for the keys;
- * - `give {id, entries, epoch, lastActive}`: one open tab that has keys answers with
- *   `[name, value, expiresAt]` triples, in one message, so a tab closing mid-handoff
- *   leaves the new tab empty, never half-filled; the logout epoch and the last activity
- *   travel along, and the new tab drops keys of an epoch it does not share or past
- *   their idle time;
- * - `clear {epoch}` and `delete {name}`: the store was cleared, or a key deleted,
- *   everywhere. A `clear` also cancels an ask in flight: an answer sent before the
- *   logout could otherwise arrive after it.
+ * - `give {id, entries, epoch, lastActive, deleted}`: one open tab that has keys answers
+ *   with `[name, value, expiresAt]` triples, in one message, so a tab closing mid-handoff
+ *   leaves the new tab empty, never half-filled; the logout epoch, the last activity and
+ *   the keys deleted everywhere as the answering tab knows them travel along, and the new
+ *   tab drops keys of an epoch it does not share, past their idle time, or deleted
+ *   everywhere since (`deleted` absent, from an older version: every deletion counts);
+ * - `clear {epoch}` and `delete {name, token}`: the store was cleared, or a key deleted,
+ *   everywhere (`token`: the deletion's, see `Deleted` in lifecycle/tab.ts). A `clear`
+ *   also cancels an ask in flight: an answer sent before the logout could otherwise
+ *   arrive after it. A `delete` need not: the answer's `deleted` says what it predates.
  * Anything else (other versions, wrong shapes, oversized lists) is ignored.
  */
 
@@ -32,7 +35,9 @@ export interface TabsHost {
   /** No tab answered in time. */
   unanswered(): void
   clearHere(epoch: string | undefined): void
-  deleteHere(name: string): void
+  deleteHere(name: string, token: unknown): void
+  /** Records a delete everywhere in localStorage, for the tabs that do not hear it; its token. */
+  forget(name: string): string | undefined
 }
 
 /** The part of BroadcastChannel used here, so tests can pass a fake. */
@@ -71,10 +76,18 @@ export interface StoreInternals {
   clear(epoch: string | undefined): void
   /** Deletes here, as asked by another tab. */
   remove(name: string): void
+  /** The keys deleted everywhere as this page knows them: the object itself, to add to. */
+  deleted(): Deleted
 }
 
-/** What the `tabs` export really is; the public type hides it (see tabs/index.ts). */
-export type TabsConnect = (store: StoreInternals) => TabsLink | undefined
+/**
+ * What the `tabs` export really is; the public type hides it (see tabs/index.ts). `since`
+ * is used before it connects (the sealed state at load): the keys of store `name` deleted
+ * everywhere, as localStorage has them, and a test for those deleted since `known`.
+ */
+export type TabsConnect = ((store: StoreInternals) => TabsLink | undefined) & {
+  since?: (name: string, known: Deleted | undefined) => [Deleted, ((key: string) => boolean) | undefined]
+}
 
 /** How long a new tab waits for an answer, and how long the answering tab holds the lock. */
 export const HANDOFF_TIMEOUT = 1000
@@ -102,15 +115,14 @@ export function connectTabs(channel: ChannelLike, host: TabsHost, locks: LocksLi
 
   const answer = (id: string): void => {
     if (host.isEmpty()) return
-    const { epoch, lastActive } = host.meta()
-    channel.postMessage({ v: VERSION, type: 'give', id, entries: host.entries(), epoch, lastActive })
+    channel.postMessage({ v: VERSION, type: 'give', id, entries: host.entries(), ...host.meta() })
   }
 
   channel.addEventListener('message', ({ data }) => {
     // The channel is shared with any same-origin script: nothing it sends may throw here.
     try {
       if (closed || !data || typeof data !== 'object') return
-      const message = data as { v?: unknown; type?: unknown; id?: unknown; name?: unknown; entries?: unknown; epoch?: unknown; lastActive?: unknown }
+      const message = data as { v?: unknown; type?: unknown; id?: unknown; name?: unknown; entries?: unknown; epoch?: unknown; lastActive?: unknown; deleted?: unknown; token?: unknown }
       if (message.v !== VERSION) return
       if (message.type === 'ask' && typeof message.id === 'string' && message.id.length <= 64) {
         const id = message.id
@@ -129,12 +141,13 @@ export function connectTabs(channel: ChannelLike, host: TabsHost, locks: LocksLi
             .catch(() => undefined)
         } else answer(id)
       } else if (message.type === 'give' && waiting && message.id === waiting.id) {
-        const { entries, epoch, lastActive } = message
+        const { entries, epoch, lastActive, deleted } = message
         if (!Array.isArray(entries) || entries.length > MAX_HANDOFF_ENTRIES || !entries.every(isEntry)) return
         if (typeof epoch !== 'string' || typeof lastActive !== 'number' || !Number.isFinite(lastActive)) return
         clearTimeout(waiting.timer)
         waiting = undefined
-        if (host.isEmpty()) host.receive(entries, { epoch, lastActive })
+        // `deleted` is taken as it comes: the store reads anything but a map of its tokens as knowing none.
+        if (host.isEmpty()) host.receive(entries, { epoch, lastActive, deleted: deleted as StateMeta['deleted'] })
       } else if (message.type === 'clear') {
         // A logout wins over a handoff in flight: its answer may have been sent before it.
         if (waiting) {
@@ -144,7 +157,7 @@ export function connectTabs(channel: ChannelLike, host: TabsHost, locks: LocksLi
         }
         host.clearHere(typeof message.epoch === 'string' ? message.epoch : undefined)
       } else if (message.type === 'delete' && typeof message.name === 'string') {
-        host.deleteHere(message.name)
+        host.deleteHere(message.name, message.token)
       }
     } catch {
       // ignored: a foreign message must not disturb the store
@@ -166,7 +179,7 @@ export function connectTabs(channel: ChannelLike, host: TabsHost, locks: LocksLi
       channel.postMessage({ v: VERSION, type: 'clear', epoch })
     },
     deleteEverywhere(name: string): void {
-      channel.postMessage({ v: VERSION, type: 'delete', name })
+      channel.postMessage({ v: VERSION, type: 'delete', name, token: host.forget(name) })
     },
     close(): void {
       closed = true
