@@ -39,10 +39,16 @@ function readWindowName(): Record<string, string | number | boolean | null> {
   return kept
 }
 
-/** S1 of a store: the bytes, `undefined` when there is none, `null` when something else sits in its place. */
-export function readShare(storeName: string): Uint8Array | undefined | null {
+/** What a page leaving for another origin leaves in its share's place, where the name is kept. */
+export const AWAY = 'away'
+
+/**
+ * S1 of a store: the bytes, `undefined` when there is none, `AWAY` when a page that left
+ * for another origin took it out, `null` when something else sits in its place.
+ */
+export function readShare(storeName: string): Uint8Array | undefined | null | typeof AWAY {
   const hex = readWindowName()[SHARE_PREFIX + storeName]
-  if (hex === undefined) return undefined
+  if (hex === undefined || hex === AWAY) return hex
   if (typeof hex !== 'string' || !/^[0-9a-f]{64}$/.test(hex)) return null
   return Uint8Array.from({ length: SHARE_LENGTH }, (_, i) => parseInt(hex.slice(i * 2, i * 2 + 2), 16))
 }

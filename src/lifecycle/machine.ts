@@ -1,6 +1,6 @@
 import type { ErrorReason } from '../events'
 import { SHARE_LENGTH, randomBytes, seal, tag } from '../seal'
-import { readShare, writeShare } from '../share'
+import { AWAY, readShare, writeShare } from '../share'
 import { type Intent, type NavigateEventLike, catchUp, context, load, navigation } from './placement'
 import { type TabRecord, type TabStorage, type Where, openTab, token } from './tab'
 
@@ -75,9 +75,6 @@ const TRANSITIONS = {
 } as const satisfies Record<string, readonly [readonly State[], State]>
 type Transition = keyof typeof TRANSITIONS
 
-/** What sits in the share's place in `window.name` while the page leaves for another origin. */
-const AWAY = 'away'
-
 /** How long a navigation to another origin may take before the page counts it as not happening. */
 const STAY_AFTER = 3000
 /** How long after a return the page it left may still change the tab's state (its `pagehide`, in Chromium). */
@@ -146,7 +143,7 @@ class Lifecycle implements TabLink {
   /** The last `navigate` event, until `pageswap`: only its own end (timeout, success) may undo it. */
   #navigating: NavigateEventLike | undefined
 
-  constructor(name: string, host: TabHost, tab: TabStorage, share: Uint8Array | null | undefined) {
+  constructor(name: string, host: TabHost, tab: TabStorage, share: ReturnType<typeof readShare>) {
     this.#name = name
     this.#host = host
     this.#tab = tab
@@ -160,12 +157,14 @@ class Lifecycle implements TabLink {
     this.#gen = record?.g ?? token()
     this.#vouched = record?.v ?? []
     // The share in `window.name` is trusted only as the one the tab's state goes with, and
-    // no other origin saw: any site the tab visited may have planted one it knows. Never
-    // where other origins may read the name: there a departure can go untold (Firefox
-    // fires no `pagehide` at all in some, measured), so every page takes a fresh share.
-    const found = share && tag(share)
-    if (found && keepsName()) this.#vouched = this.#vouched.filter((t) => t !== found)
-    if (found && record?.k === found && this.#vouched.includes(found)) this.#share = share
+    // no other origin saw: any site the tab visited may have planted one it knows. Where
+    // other origins read the name, only from a previous page that said where it went and
+    // sealed for this one: there a departure can go untold (Firefox at times fires no
+    // `pagehide` at all, measured), which leaves the record `live`. (Not a fresh share at
+    // every load: Firefox gives a page reached by Back the name its entry had.)
+    const found = share instanceof Uint8Array && tag(share)
+    if (found && keepsName() && record?.w !== 'sealed' && record?.w !== 'slot') this.#vouched = this.#vouched.filter((t) => t !== found)
+    if (found && record?.k === found && this.#vouched.includes(found)) this.#share = share as Uint8Array
     else this.#renewShare()
     this.#showShare(true)
     this.#listen('addEventListener')
@@ -271,10 +270,12 @@ class Lifecycle implements TabLink {
     this.#intent = intent
     if (intent === 'away') {
       if (navigate) {
-        // Its place stays marked: a window with an opener that finds neither would take
-        // itself for a new one (a copy of its opener's sessionStorage), and lose the keys
-        // that stayed with this page silently instead of saying `left-origin`.
-        this.#hideShare(AWAY)
+        // Where the name is kept across origins, its place stays marked: a window with an
+        // opener that finds neither would take itself for a new one (a copy of its opener's
+        // sessionStorage), and lose the keys that stayed with this page silently instead of
+        // saying `left-origin`. Not elsewhere: Firefox restores the name a page left with
+        // (unless empty) at the first reload after a return from the cache (measured).
+        this.#hideShare(keepsName() ? AWAY : undefined)
         // Only time says the page stayed, not the navigation's signal: Chromium and Firefox
         // abort it whenever the next `navigate` fires, also a same-document one (a
         // `replaceState`, a hash) that leaves this navigation under way (read in their
@@ -383,16 +384,12 @@ class Lifecycle implements TabLink {
     this.#catchUp(record)
     this.#vouched = record?.v ?? []
     const mine = tag(this.#share)
-    if (keepsName()) {
-      // Where other origins may read the name, a return takes a fresh share, as a load does.
-      this.#expose()
-      this.#renewShare()
-    } else if (!this.#vouched.includes(mine)) {
+    if (!this.#vouched.includes(mine)) {
       // WebKit clears `window.name` for other origins in a top-level window without an
-      // opener (measured): an empty one says the other origin saw nothing. (Where the name
-      // is kept, a site that read the share could empty it before Back.) Chromium shows a
-      // restored page its own stale value.
-      if (this.#leftShown && readShare(this.#name) === undefined) this.#vouched.push(mine)
+      // opener (measured): an empty one says the other origin saw nothing. Not where the
+      // name is kept (a window another page opened, a frame): there a site that read the
+      // share can empty it before Back. Chromium shows a restored page its own stale value.
+      if (this.#leftShown && !keepsName() && readShare(this.#name) === undefined) this.#vouched.push(mine)
       else this.#renewShare()
     }
     // Rewritten on every return: WebKit cleared it, Chromium shows this page a stale view,

@@ -66,14 +66,17 @@ export type Loaded = { plain: Uint8Array } | { error: ErrorReason } | undefined
  * sessionStorage (`sealed`) or in the record. Nothing, when the latest state is empty;
  * the reason, when it had keys that cannot be had: they stayed with a page that left for
  * another origin (`left-origin`), did not fit (`quota`), or the page holding them died
- * without sealing them (`lost`: a crash, a kill, a `pagehide` cut short). A seal whose
- * record is gone (`null`: cleared, or a write refused) cannot be vouched for: dropped,
- * told (`unrecorded`). Without a record at all (a new tab) a seal is opened unbound to a
+ * without sealing them (`lost`: a crash, a kill, a `pagehide` cut short). Without the
+ * record the tab had (`null`: cleared, or a write refused) nothing can be vouched for: a
+ * seal is dropped, and the page says so (`unrecorded`), seal or not. Without a record at all (a new tab) a seal is opened unbound to a
  * generation: only a copy of another tab's sessionStorage can hold one, and its history
  * binding and share decide.
  */
-export function load(record: TabRecord | undefined | null, sealed: string | null, share: Uint8Array | null | undefined, name: string): Loaded {
-  if (record === null) return sealed === null ? undefined : { error: 'unrecorded' }
+export function load(record: TabRecord | undefined | null, sealed: string | null, share: Uint8Array | null | undefined | 'away', name: string): Loaded {
+  // Told even without a seal: the keys may have stayed with a page whose record write was
+  // refused (a page gone to another origin, say). An app that cleared localStorage at
+  // logout hears it once, for nothing lost: told rather than silent.
+  if (record === null) return { error: 'unrecorded' }
   if (record && !record.n) return undefined
   if (record?.w === 'away') return { error: 'left-origin' }
   if (record?.w === 'quota') return { error: 'quota' }
@@ -82,6 +85,9 @@ export function load(record: TabRecord | undefined | null, sealed: string | null
   // Gone or rewritten: Firefox and WebKit clear `window.name` on a navigation to another
   // origin, and any site the tab visited could have rewritten it.
   if (!share) return { error: share === null ? 'tampered' : 'missing-share' }
+  // A page of the tab left for another origin from here; Firefox gives a page reached by a
+  // traversal the name its entry had, so this one may be an earlier entry's.
+  if (share === 'away') return { error: 'left-origin' }
   const opened = open(text, share, name, checker(record?.g))
   if (typeof opened !== 'string') return { plain: opened }
   return { error: opened === 'outdated' ? 'lost' : opened }

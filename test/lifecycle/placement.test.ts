@@ -22,7 +22,7 @@ describe('a fresh page', () => {
     ['no record yet (a new tab): the seal, unbound to a generation', undefined, 'g1', share, 'keys'],
     ['no record and no seal: a new tab', undefined, null, share, 'nothing'],
     ['the record gone (localStorage cleared, a write refused): the seal is not vouched for', null, 'g1', share, 'unrecorded'],
-    ['the record gone and no seal: nothing to tell', null, null, share, 'nothing'],
+    ['the record gone and no seal: told all the same (keys may have stayed with a page whose record write was refused)', null, null, share, 'unrecorded'],
     ['the latest state is empty: a leftover seal is not taken', rec({ n: 0 }), 'g1', share, 'nothing'],
     ['the seal of the latest generation', rec({}), 'g1', share, 'keys'],
     ['an outdated seal (a Firefox page restored with an old view wrote it back)', rec({ g: 'g2' }), 'g1', share, 'lost'],
