@@ -24,8 +24,16 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..')
  * 0.03 to 0.15 kB (bench/.scratch experiments, reported in the README): 11.30 kB would
  * take dropping behaviour that the issues require. The AEAD alone (chacha20poly1305 from
  * @noble/ciphers, bundled the same way) weighs 4.84 kB. Opt-in entries are reported.
+ *
+ * Issue 22 (fail closed) added 0.48 kB to the core, 12.45 to 12.94 kB: the record's
+ * vouched shares and what a gone or refused record means (`unrecorded`), departures
+ * nobody announced and the windows whose name other origins read, changes after leaving
+ * and the `storage` catch-up of a restored page, the `away` mark, and the deletions
+ * everywhere carried in every sealed state (0.12 kB; their storage and tags live in
+ * /tabs, which grew from 0.74 to 1.11 kB). Behaviour the issue requires; issue 23 sets a
+ * limit per entry point from a reason instead of following the figure.
  */
-export const BUDGET = 12_550
+export const BUDGET = 13_050
 export const TARGET = 5_000
 
 async function gzippedSize(contents, external = []) {
