@@ -37,7 +37,7 @@ const readName = (page) => page.waitFor((origin) => location.origin === origin &
 // (e2e/windows.test.js). The site sends it to the app, lets the user work, then takes it
 // back: by script (`w.location`, which fires neither navigate nor, in Firefox, pageswap),
 // or the user goes Forward to it after a change. What it read opens no seal.
-for (const how of ['the opener navigates it', 'Forward after a change']) {
+for (const how of ['the opener navigates it', 'Forward after a change', 'the site empties the name before Back']) {
   test(named(`22.1 a window a site opened and sent to the app: when it leaves (${how}), no seal opens with what the site reads there`), async () => {
     writes.length = 0
     const context = await env.browser.newContext()
@@ -49,6 +49,14 @@ for (const how of ['the opener navigates it', 'Forward after a change']) {
     if (how === 'the opener navigates it') {
       await site.eval((url) => void (window.w.location = url), evil('&taken'))
       saw = await readName(win)
+      await win.back()
+    } else if (how === 'the site empties the name before Back') {
+      // WebKit's empty window.name on a return once meant that no other origin saw the
+      // share; in a window a site opened, the site reads it, then empties it (WebKit keeps
+      // the app page in the cache there).
+      await win.navigate(evil('&emptied'))
+      saw = await win.eval(() => window.name)
+      await win.eval(() => (window.name = ''))
       await win.back()
     } else {
       await win.navigate(evil('&visited'))
@@ -72,6 +80,7 @@ for (const how of ['the opener navigates it', 'Forward after a change']) {
     assert.ok(byOwn >= 1, 'control: the share the page held opens the seal of its reload')
     assert.deepEqual(await win.eval(() => window.store.get('after')), 'sealed after the visit', 'control: the reload kept the keys')
     assert.ok(sharesIn(saw).length <= 1)
+    if (engine.name === 'webkit') assert.equal(sharesIn(saw).length, 1, 'control: WebKit shows the site the share (no navigate event to take it out)')
     await context.close()
   })
 }
@@ -185,5 +194,28 @@ test(named('22.5 destroy() and localStorage cleared at logout on a later page: a
   const keys = await keysOf(page)
   console.log(`[${engine.name}] back ${(await persisted(page)) ? 'from the cache' : 'fresh'}: ${JSON.stringify(keys)}, told ${await errorsOf(page)}`)
   assert.deepEqual(keys, {})
+  await context.close()
+})
+
+// Read in the code: `delete(name, { everywhere })` carried no epoch, so a tab that did not
+// hear it (in the back/forward cache at the time) kept the key, and could hand it on.
+test(named('22.6 a delete everywhere reaches a tab that was in the back/forward cache at the time; the other keys stay'), async () => {
+  const context = await env.browser.newContext()
+  const away = await open(context, app('&tabs=1'))
+  await away.eval(() => {
+    window.store.set('k', 'deleted everywhere')
+    window.store.set('j', 'kept')
+  })
+  const here = await open(context, app('&tabs=1'))
+  await here.waitFor(() => window.store.has('k'), [], { message: 'the handoff' })
+  await away.navigate(evil())
+  await here.eval(() => window.store.delete('k', { everywhere: true }))
+  await away.back()
+  // Back from the cache, or a fresh load that another tab hands the keys to.
+  await away.waitFor(() => window.store.has('j') || window.events.some((e) => e.event === 'error'), [], { message: 'the keys back' })
+  const keys = await keysOf(away)
+  console.log(`[${engine.name}] back ${(await persisted(away)) ? 'from the cache' : 'fresh'}: ${JSON.stringify(keys)}`)
+  assert.equal(keys.k, undefined, 'the key deleted everywhere came back')
+  assert.equal(keys.j, 'kept', 'control: the other key is still there')
   await context.close()
 })
