@@ -401,10 +401,10 @@ class Lifecycle implements TabLink {
     this.#host.frozen(false)
   }
 
-  /** Takes the tab's latest state as `record` names it, or drops what this page holds. */
-  #catchUp(record: TabRecord | undefined | null): void {
+  /** Takes the tab's latest state as `record` names it, or drops what this page holds; false when it had nothing to catch up with. */
+  #catchUp(record: TabRecord | undefined | null): boolean {
     const outcome = catchUp(record, this.#gen, this.#tab.takeSealed(), this.#share, this.#name)
-    if (outcome === 'current') return
+    if (outcome === 'current') return false
     const taken = typeof outcome === 'object' ? this.#host.adopt(outcome.plain) : (this.#host.drop(outcome), outcome === 'empty')
     // This page now holds the record's generation, unless it holds less: it dropped keys
     // the tab has elsewhere (stale), or dropped what it took (a logout, idle time). Without
@@ -412,6 +412,7 @@ class Lifecycle implements TabLink {
     this.#gen = record?.g ?? token()
     this.#recorded = this.#version
     if (!taken) this.#version++
+    return true
   }
 
   /**
@@ -426,7 +427,8 @@ class Lifecycle implements TabLink {
   #heard(event: StorageEvent): void {
     if (this.#state !== ACTIVE && this.#state !== HIDDEN) return
     if (!this.#tab.owns(event.key) || Date.now() - this.#restoredAt > OVERLAP) return
-    this.#catchUp(this.#tab.record())
+    // Taken: the record says so again (and the slot it took no longer rests there).
+    if (this.#catchUp(this.#tab.record())) this.#record('live')
   }
 
   persist(): void {

@@ -277,6 +277,7 @@ describe('a logout holds whenever it is called', () => {
     setRecord({ g: '00000000000000e1', n: 0, w: 'live' })
     fire('storage', { key })
     expect([store.size, events.at(-1)]).toEqual([0, 'cleared:other-page:1'])
+    expect(record()).toMatchObject({ g: '00000000000000e1', n: 0, w: 'live' })
   })
 
   it('control: the same write long after the return (a duplicated tab sharing the record) does not touch the page shown', async () => {
