@@ -68,6 +68,30 @@ export function leave({ hide = true, persisted = false }: { hide?: boolean; pers
   stores = []
 }
 
+/** A page the back/forward cache keeps: its listeners, detached while another page of the tab runs. */
+export interface Cached {
+  listeners: Listener[]
+  stores: SessionKeystore[]
+}
+
+/** The page goes into the back/forward cache (`pagehide`, persisted), where it hears nothing. */
+export function cache(): Cached {
+  fire('pagehide', { persisted: true })
+  const kept = { listeners, stores }
+  for (const [target, type, listener] of listeners) target.removeEventListener(type, listener)
+  listeners = []
+  stores = []
+  return kept
+}
+
+/** The page shown goes (without the cache), and `page` comes back from the cache (`pageshow`, persisted). */
+export function comeBack(page: Cached, { hide = true }: { hide?: boolean } = {}): void {
+  leave({ hide })
+  for (const [target, type, listener] of page.listeners) target.addEventListener(type, listener)
+  stores = page.stores
+  fire('pageshow', { persisted: true })
+}
+
 /** Destroys what the test left open, without leaving anything for the next test. */
 export function cleanUp(): void {
   for (const store of stores) store.destroy()

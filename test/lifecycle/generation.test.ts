@@ -1,0 +1,36 @@
+import { describe, expect, it } from 'vitest'
+import { cache, comeBack, fakeNavigation, freshTabs, open } from './page'
+
+// The generation rule (DESIGN.md, "one tab, one latest state"): a page that took the tab's
+// state without changing it holds the same generation, so a page of the tab further back
+// that missed no change keeps its keys. Guards the reset in `start()` (src/lifecycle/
+// machine.ts), which nothing else caught: without it, restoring counts as a change.
+freshTabs()
+
+describe('the generation a page holds', () => {
+  it('page 1 sets a key, links to page 2 of the app, page 2 links to another site, Back two entries: page 1 keeps its key, told nothing', async () => {
+    fakeNavigation(null, ['a'])
+    const first = await open()
+    first.store.set('k', 'v')
+    const page1 = cache()
+    const nav = fakeNavigation('a', ['a', 'b'])
+    const second = await open()
+    expect(second.store.get('k')).toBe('v')
+    nav.navigate('https://elsewhere.example/')
+    comeBack(page1)
+    expect([first.store.get('k'), first.errors]).toEqual(['v', []])
+  })
+
+  it('control: a change on page 2 before it leaves for another site makes page 1 drop its key, stale', async () => {
+    fakeNavigation(null, ['a'])
+    const first = await open()
+    first.store.set('k', 'v')
+    const page1 = cache()
+    const nav = fakeNavigation('a', ['a', 'b'])
+    const second = await open()
+    second.store.set('k', 'changed on page 2')
+    nav.navigate('https://elsewhere.example/')
+    comeBack(page1)
+    expect([first.store.size, first.errors]).toEqual([0, ['stale']])
+  })
+})
