@@ -20,8 +20,11 @@ test(named('handoff: a second tab receives the keys with their expiry in well un
   const second = await open(context, url('?tabs=1'))
   await waitRestored(second)
   assert.deepEqual(await eventsOf(second, 'restored'), [{ event: 'restored', count: 2, expired: 0, source: 'tab' }])
-  const at = await second.eval(() => window.restoredAt)
-  assert.ok(at < 1000, `keys arrived ${Math.round(at)} ms after navigation start`)
+  // From the store's creation (its ask), not the navigation's start: a loaded CI machine
+  // can take a second to load the page itself (Firefox did, once: 1105 ms).
+  const at = await second.eval(() => window.restoredAt - window.createdAt)
+  console.log(`[handoff] keys arrived ${Math.round(at)} ms after the store asked`)
+  assert.ok(at < 1000, `keys arrived ${Math.round(at)} ms after the store asked`)
   assert.deepEqual(
     await second.eval(() => [window.store.get('token'), [...window.store.get('masterKey')], window.store.expiresAt('token').getTime()]),
     ['handed-over', [9, 8, 7], expiresAt],
