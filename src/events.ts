@@ -106,30 +106,30 @@ export type Listener<N extends string, E extends keyof KeystoreEvents> = (
 
 type AnyListener = (payload: never) => void
 
-const EVENTS: readonly (keyof KeystoreEvents)[] = [
-  'created',
-  'read',
-  'updated',
-  'deleted',
-  'expired',
-  'error',
-  'restored',
-  'persisted',
-  'cleared',
-]
+/**
+ * The names of a set of events, said once: an object of this type, whose keys the
+ * compiler holds to the interface (none missing, none extra), and whose keys are the
+ * list checked at run time.
+ */
+export type EventNames<E> = Readonly<Record<keyof E, 1>>
+
+/** The events of a store, for `on()`. */
+export const STORE_EVENTS: EventNames<KeystoreEvents> = { created: 1, read: 1, updated: 1, deleted: 1, expired: 1, error: 1, restored: 1, persisted: 1, cleared: 1 }
 
 /** Throws a TypeError unless `event` is one of `events` and `listener` a function. */
-export function assertListener(event: unknown, listener: unknown, events: readonly string[] = EVENTS): void {
-  if (!events.includes(event as string)) invalid('event', `one of ${events.join(', ')}`, event)
+export function assertListener<E>(event: unknown, listener: unknown, events: EventNames<E>): asserts event is keyof E {
+  if (!Object.hasOwn(events, event as PropertyKey)) invalid('event', `one of ${Object.keys(events).join(', ')}`, event)
   if (typeof listener !== 'function') invalid('listener', 'a function', listener)
 }
 
 /**
- * A small typed emitter. Listener arrays are replaced, never mutated, so a listener
- * that subscribes or unsubscribes while an event is delivered affects only later events.
+ * A small typed emitter of the events `E` (name to payload). Listener arrays are replaced,
+ * never mutated, so a listener that subscribes or unsubscribes while an event is delivered
+ * affects only later events. `call` also runs callbacks and subscribers, under a name of
+ * their own for the `error` event that a throw becomes.
  */
-export class Emitter {
-  readonly #listeners = new Map<string, AnyListener[]>()
+export class Emitter<E extends { error: KeystoreErrorEvent }> {
+  readonly #listeners = new Map<keyof E, AnyListener[]>()
   #held: (() => void)[] | undefined
 
   /** Holds events back (while a store is constructed) ... */
@@ -144,15 +144,16 @@ export class Emitter {
     if (held?.length) queueMicrotask(() => held.forEach((deliver) => deliver()))
   }
 
-  has(event: string): boolean {
+  has(event: keyof E): boolean {
     return this.#listeners.has(event)
   }
 
-  on(event: string, listener: AnyListener): void {
+  // Listeners come typed by the public `on()` (for the store's own key names): here any.
+  on(event: keyof E, listener: AnyListener): void {
     this.#listeners.set(event, [...(this.#listeners.get(event) ?? []), listener])
   }
 
-  off(event: string, listener: AnyListener): void {
+  off(event: keyof E, listener: AnyListener): void {
     const left = this.#listeners.get(event)?.filter((l) => l !== listener)
     if (left?.length) this.#listeners.set(event, left)
     else this.#listeners.delete(event)
@@ -162,10 +163,10 @@ export class Emitter {
     this.#listeners.clear()
   }
 
-  emit(event: string, payload: unknown): void {
+  emit<K extends keyof E>(event: K, payload: E[K]): void {
     if (this.#held) return void this.#held.push(() => this.emit(event, payload))
     const listeners = this.#listeners.get(event)
-    if (listeners) for (const listener of listeners) this.call(event, listener, payload)
+    if (listeners) for (const listener of listeners) this.call(event as string, listener, payload)
   }
 
   /**
@@ -180,7 +181,7 @@ export class Emitter {
       ;(fn as (...a: unknown[]) => void)(...args)
     } catch (error) {
       if (event !== 'error' && this.has('error')) {
-        this.emit('error', { reason: 'listener', event, error } satisfies KeystoreErrorEvent)
+        this.emit('error', { reason: 'listener', event, error } as E['error'])
       } else {
         console.error(`tab-keystore: a "${event}" listener threw`, error)
       }

@@ -1,7 +1,7 @@
 import { type Bytes, type Entry, type StateMeta, type Value, assertWellFormed, copy, decodeEntries, encodeEntries, isBytes, padLength, sameValue, wipe } from './encoding'
 import { Entries, type KeyEventName } from './entries'
 import { KeystoreError, invalid } from './errors'
-import { type ClearReason, Emitter, type ErrorReason, type KeystoreEvents, type Listener, assertListener } from './events'
+import { type ClearReason, Emitter, type ErrorReason, type KeystoreEvents, type Listener, STORE_EVENTS, assertListener } from './events'
 import { toExpiry } from './expiry'
 import type { IdleConnect, IdleLink, IdlePlugin } from './idle'
 import { type TabHost, type TabLink, linkTab } from './lifecycle/machine'
@@ -146,7 +146,7 @@ export class SessionKeystore<S extends Schema<S> = Record<string, Value>> {
   /** The namespace given as `options.name`. */
   readonly name!: string
   readonly #entries!: Entries
-  readonly #events = new Emitter()
+  readonly #events = new Emitter<KeystoreEvents>()
   readonly #subscribers = new Set<() => void>()
   #idle: IdleLink | undefined
   readonly #tab: TabLink | undefined
@@ -422,7 +422,7 @@ export class SessionKeystore<S extends Schema<S> = Record<string, Value>> {
    */
   on<E extends keyof KeystoreEvents>(event: E, listener: Listener<KeyName<S>, E>): () => void {
     this.#assertAlive()
-    assertListener(event, listener)
+    assertListener(event, listener, STORE_EVENTS)
     this.#events.on(event, listener)
     return () => this.#events.off(event, listener)
   }

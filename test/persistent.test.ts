@@ -213,6 +213,8 @@ describe('PersistentKeystore', () => {
     }
     expect(localStorage.length).toBe(0)
     const { store } = await openStore({ key: serverKey() })
+    // Its events are its own list: a store's `restored` is not one of them.
+    expect(() => store.on('restored' as never, () => undefined)).toThrow(/^event must be one of created, read, updated, deleted, expired, error; got/)
     await expect(store.set('k', 42 as never)).rejects.toThrow(/^value must be a string or a Uint8Array/)
     await expect(store.set('k', '\ud800')).rejects.toThrow(/^value must be a well-formed string/)
     await expect(store.set('k', 'v', NaN)).rejects.toThrow(RangeError)

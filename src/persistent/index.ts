@@ -1,7 +1,7 @@
 import { chacha20poly1305, xchacha20poly1305 } from '@noble/ciphers/chacha.js'
 import { type Value, assertWellFormed, copy, isBytes, padLength, sameValue, wipe } from '../encoding'
 import { KeystoreError, invalid } from '../errors'
-import { Emitter, type KeystoreEvents, type Listener, assertListener } from '../events'
+import { Emitter, type EventNames, type KeystoreEvents, type Listener, assertListener } from '../events'
 import { toExpiry } from '../expiry'
 import type { KeyName, Schema, Stored, ValueOf } from '../keystore'
 import { type StorageAdapter, adapterFor } from './adapters'
@@ -121,7 +121,7 @@ const associatedData = (version: number, namespace: string, name: string, expire
  */
 export type PersistentEvents<N extends string = string> = Pick<KeystoreEvents<N>, 'created' | 'read' | 'updated' | 'deleted' | 'expired' | 'error'>
 
-const EVENTS = ['created', 'read', 'updated', 'deleted', 'expired', 'error'] as const
+const EVENTS: EventNames<PersistentEvents> = { created: 1, read: 1, updated: 1, deleted: 1, expired: 1, error: 1 }
 
 /**
  * A namespace of sealed entries in persistent storage, opened with the server's key.
@@ -143,7 +143,7 @@ export class PersistentKeystore<S extends Schema<S> = Record<string, Value>> {
   readonly #storage: StorageAdapter
   readonly #prefix: string
   readonly #defaultTtl: number | undefined
-  readonly #events = new Emitter()
+  readonly #events = new Emitter<PersistentEvents>()
   readonly #cleanupTimer: ReturnType<typeof setInterval> | undefined
   #closed = false
 
