@@ -113,8 +113,9 @@ class Lifecycle implements TabLink {
   #state: State = ACTIVE
   /** Where the page goes, once the engine said (`navigate`, `pageswap`). */
   #intent: Intent | undefined
-  /** S1: in `window.name` while `#shown`. */
+  /** S1: in `window.name` while `#shown`; and its tag, computed once per share (a ChaCha20-Poly1305). */
   #share!: Uint8Array
+  #tag!: string
   #shown = false
   /** Shown when the page went into the cache: an empty `window.name` on return then says the engine cleared it. */
   #leftShown = false
@@ -164,7 +165,7 @@ class Lifecycle implements TabLink {
     // every load: Firefox gives a page reached by Back the name its entry had.)
     const found = share instanceof Uint8Array && tag(share)
     if (found && keepsName() && record?.w !== 'sealed' && record?.w !== 'slot') this.#vouched = this.#vouched.filter((t) => t !== found)
-    if (found && record?.k === found && this.#vouched.includes(found)) this.#share = share as Uint8Array
+    if (found && record?.k === found && this.#vouched.includes(found)) this.#useShare(share as Uint8Array, found)
     else this.#renewShare()
     this.#showShare(true)
     this.#listen('addEventListener')
@@ -343,12 +344,18 @@ class Lifecycle implements TabLink {
 
   /** What is sealed where: for the next page (sessionStorage), a traversal (the record), or nothing. */
   #place(intent: Intent): void {
+    // Nothing to seal (another origin, or no keys): nothing encoded either.
+    if (intent === 'away' || !this.#host.size()) {
+      this.#tab.unseal()
+      this.#record(this.#host.size() ? 'away' : 'live')
+      return
+    }
     const { bytes, count } = this.#host.encode()
     const gen = this.#nextGen()
     try {
-      if (!count || intent === 'away') {
+      if (!count) {
         this.#tab.unseal()
-        this.#record(count ? 'away' : 'live')
+        this.#record('live')
         return
       }
       const text = seal(bytes, this.#share, this.#name, context(gen))
@@ -383,7 +390,7 @@ class Lifecycle implements TabLink {
     this.#restoredAt = Date.now()
     this.#catchUp(record)
     this.#vouched = record?.v ?? []
-    const mine = tag(this.#share)
+    const mine = this.#tag
     if (!this.#vouched.includes(mine)) {
       // WebKit clears `window.name` for other origins in a top-level window without an
       // opener (measured): an empty one says the other origin saw nothing. Not where the
@@ -504,21 +511,25 @@ class Lifecycle implements TabLink {
   #record(w: Where, s?: string): boolean {
     const n = this.#host.size()
     this.#recordedKeys = n > 0
-    const written = this.#tab.write({ g: this.#nextGen(), n, w, a: this.#host.lastActive(), k: tag(this.#share), v: this.#vouched, ...(s ? { s } : {}) })
+    const written = this.#tab.write({ g: this.#nextGen(), n, w, a: this.#host.lastActive(), k: this.#tag, v: this.#vouched, ...(s ? { s } : {}) })
     if (!written && !s) this.#host.report('quota')
     return written
   }
 
   /** A fresh share, vouched for: nobody but this tab has seen it. */
   #renewShare(): void {
-    this.#share = randomBytes(SHARE_LENGTH)
-    this.#vouched.push(tag(this.#share))
+    this.#useShare(randomBytes(SHARE_LENGTH))
+    this.#vouched.push(this.#tag)
+  }
+
+  #useShare(share: Uint8Array, known?: string): void {
+    this.#share = share
+    this.#tag = known ?? tag(share)
   }
 
   /** Another origin may have seen the share: the tab no longer vouches for it. */
   #expose(): void {
-    const mine = tag(this.#share)
-    this.#vouched = this.#vouched.filter((t) => t !== mine)
+    this.#vouched = this.#vouched.filter((t) => t !== this.#tag)
   }
 
   #showShare(force?: boolean): void {
