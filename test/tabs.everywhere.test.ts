@@ -72,6 +72,15 @@ class HubChannel {
 /** Lets messages and handoffs run (well within the handoff's 1 s). */
 const settle = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 30))
 const pageshow = (): boolean => fire('pageshow', { persisted: true })
+
+/** Another tab deletes `key` everywhere while `page`, in the back/forward cache, hears nothing; then `page` comes back. */
+async function deletedWhileCached(page: { events: string[] }, key: string): Promise<void> {
+  HubChannel.muted.add(shown)
+  await deleteInAnotherTab(key)
+  HubChannel.muted.clear()
+  page.events.length = 0
+  pageshow()
+}
 const openTabs = async (): Promise<Opened> => {
   const page = await open({ tabs })
   await settle()
@@ -106,11 +115,7 @@ describe('delete everywhere reaches the tabs that do not hear it', () => {
     page.store.set('a', 'secret a')
     page.store.set('b', 'secret b')
     fire('pagehide', { persisted: true })
-    HubChannel.muted.add(shown)
-    await deleteInAnotherTab('a')
-    HubChannel.muted.clear()
-    page.events.length = 0
-    pageshow()
+    await deletedWhileCached(page, 'a')
     expect(page.store.keys()).toEqual(['b'])
     expect(page.events).toEqual(['deleted:a'])
     expect(page.errors).toEqual([])
@@ -125,11 +130,7 @@ describe('delete everywhere reaches the tabs that do not hear it', () => {
     const later = new Map([['a', { value: 'secret a', expiresAt: Infinity }], ['b', { value: 'kept', expiresAt: Infinity }]])
     const gen = '1a7e5a7e00000000'
     setRecord({ g: gen, n: 2, w: 'slot', s: seal(encodeEntries(later, Date.now(), { epoch: '', lastActive: Date.now() }).bytes, readShare('app') as Uint8Array, 'app', context(gen)) })
-    HubChannel.muted.add(shown)
-    await deleteInAnotherTab('a')
-    HubChannel.muted.clear()
-    page.events.length = 0
-    pageshow()
+    await deletedWhileCached(page, 'a')
     expect(page.store.keys()).toEqual(['b'])
     expect(page.events).toEqual(['restored:history:1'])
     expect(page.errors).toEqual([])
