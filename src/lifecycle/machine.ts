@@ -344,20 +344,18 @@ class Lifecycle implements TabLink {
 
   /** What is sealed where: for the next page (sessionStorage), a traversal (the record), or nothing. */
   #place(intent: Intent): void {
-    // Nothing to seal (another origin, or no keys): nothing encoded either.
-    if (intent === 'away' || !this.#host.size()) {
+    // Encoded only to be sealed: not for another origin, nor without keys. (Encoding also
+    // runs the idle check; keys kept in memory for another origin meet it on their return.)
+    const encoded = intent !== 'away' && this.#host.size() ? this.#host.encode() : undefined
+    if (!encoded?.count) {
+      encoded?.bytes.fill(0)
       this.#tab.unseal()
       this.#record(this.#host.size() ? 'away' : 'live')
       return
     }
-    const { bytes, count } = this.#host.encode()
+    const { bytes, count } = encoded
     const gen = this.#nextGen()
     try {
-      if (!count) {
-        this.#tab.unseal()
-        this.#record('live')
-        return
-      }
       const text = seal(bytes, this.#share, this.#name, context(gen))
       // localStorage (5 MiB per origin) may refuse a large state: then sessionStorage,
       // which a fresh load reads too.

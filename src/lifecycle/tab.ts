@@ -123,32 +123,28 @@ const set = (area: Storage | undefined, key: string, value: string): boolean => 
  * the opener's tab is dropped unread.
  */
 export function openTab(name: string, copy: boolean): TabStorage | { error: unknown } {
+  const sealedKey = `tab-keystore:${name}`
+  const idKey = idKeyOf(name)
   let session: Storage
+  let local: Storage
   let id: string | null
   try {
     session = window.sessionStorage
-    id = session.getItem(`tab-keystore/tab/${name}`)
-  } catch (error) {
-    return { error }
-  }
-  let local: Storage
-  try {
-    local = window.localStorage
-    local.getItem(idKeyOf(name))
-  } catch (error) {
-    // Blocked on its own (some privacy settings): without the record no page can tell
+    id = session.getItem(idKey)
+    if (copy && id !== null) {
+      remove(session, idKey)
+      remove(session, sealedKey)
+      id = null
+    }
+    // localStorage blocked on its own (some privacy settings) throws here, at the latest in
+    // the sweep (a SecurityError, or a null storage): without the record no page can tell
     // whether what it holds or finds is the tab's latest state, so none is kept.
+    local = window.localStorage
+    sweep(local, name, id)
+  } catch (error) {
     return { error }
-  }
-  const sealedKey = `tab-keystore:${name}`
-  const idKey = idKeyOf(name)
-  if (copy && id !== null) {
-    remove(session, idKey)
-    remove(session, sealedKey)
-    id = null
   }
   const recordKey = (): string => `tab-keystore/tab/${id}/${name}`
-  sweep(local, name, id)
   const logoutKey = `tab-keystore/logout/${name}`
   return {
     takeSealed() {

@@ -94,5 +94,8 @@ describe('the tab\'s storage', () => {
       throw new DOMException('blocked', 'SecurityError')
     })
     expect(openTab('app', false)).toHaveProperty('error')
+    vi.restoreAllMocks()
+    vi.spyOn(window, 'localStorage', 'get').mockReturnValue(null as never)
+    expect(openTab('app', false)).toHaveProperty('error')
   })
 })
