@@ -119,12 +119,18 @@ test(named('22.2 a page in the cache through many address-bar trips to another s
 
 // 3. A full localStorage refuses the record writes that grow. A page back from the cache
 // must not take the older record for the tab's latest state.
-test(named('22.3 localStorage full: a page back from the cache shows the latest value or none (told), never an older one'), async () => {
-  const context = await env.browser.newContext()
+/** k=v1 on a first page, which goes into the cache; k=v2 on the next page of the app, which is shown. */
+async function changedOnALaterPage(context) {
   const page = await open(context, app())
   await page.eval(() => window.store.set('k', 'v1'))
   await page.navigate(app())
   await page.eval(() => window.store.set('k', 'v2'))
+  return page
+}
+
+test(named('22.3 localStorage full: a page back from the cache shows the latest value or none (told), never an older one'), async () => {
+  const context = await env.browser.newContext()
+  const page = await changedOnALaterPage(context)
   const full = await page.eval(fillLocalStorage)
   assert.ok(full, 'control: localStorage has no room left for a record that grows')
   await page.back()
@@ -138,10 +144,7 @@ test(named('22.3 localStorage full: a page back from the cache shows the latest 
 
 test(named('22.3 control: with room in localStorage, the page back from the cache takes the latest value'), async () => {
   const context = await env.browser.newContext()
-  const page = await open(context, app())
-  await page.eval(() => window.store.set('k', 'v1'))
-  await page.navigate(app())
-  await page.eval(() => window.store.set('k', 'v2'))
+  const page = await changedOnALaterPage(context)
   await page.back()
   assert.deepEqual(await keysOf(page), { k: 'v2' })
   await context.close()

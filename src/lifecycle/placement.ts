@@ -1,5 +1,6 @@
 import type { ErrorReason } from '../events'
 import { type OpenFailure, open } from '../seal'
+import type { readShare } from '../share'
 import type { TabRecord } from './tab'
 
 /*
@@ -68,11 +69,11 @@ export type Loaded = { plain: Uint8Array } | { error: ErrorReason } | undefined
  * another origin (`left-origin`), did not fit (`quota`), or the page holding them died
  * without sealing them (`lost`: a crash, a kill, a `pagehide` cut short). Without the
  * record the tab had (`null`: cleared, or a write refused) nothing can be vouched for: a
- * seal is dropped, and the page says so (`unrecorded`), seal or not. Without a record at all (a new tab) a seal is opened unbound to a
- * generation: only a copy of another tab's sessionStorage can hold one, and its history
- * binding and share decide.
+ * seal is dropped, and the page says so (`unrecorded`), seal or not. Without a record at
+ * all (a new tab) a seal is opened unbound to a generation: only a copy of another tab's
+ * sessionStorage can hold one, and its history binding and share decide.
  */
-export function load(record: TabRecord | undefined | null, sealed: string | null, share: Uint8Array | null | undefined | 'away', name: string): Loaded {
+export function load(record: TabRecord | undefined | null, sealed: string | null, share: ReturnType<typeof readShare>, name: string): Loaded {
   // Told even without a seal: the keys may have stayed with a page whose record write was
   // refused (a page gone to another origin, say). An app that cleared localStorage at
   // logout hears it once, for nothing lost: told rather than silent.

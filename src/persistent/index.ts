@@ -20,8 +20,8 @@ export type { StorageAdapter } from './adapters'
  * entry's name and its expiry time: an entry moved to another name or namespace, or
  * given another expiry, no longer opens. Nothing is acted on before it authenticates:
  * an entry whose readable expiry was edited is reported as tampered, never expired or
- * deleted (`delete()` and `clear()`, asked to, remove it without reporting it). Values are padded (Padmé, at least 1 KiB) so a record's length tells little.
- * Entries of format 2 (ChaCha20-Poly1305) still open, and are rewritten on their next set.
+ * deleted (`delete()` and `clear()`, asked to, remove it without reporting it). Values
+ * are padded (Padmé, at least 1 KiB) so a record's length tells little. Entries of format 2 (ChaCha20-Poly1305) still open, and are rewritten on their next set.
  *
  * What stays visible on disk: the namespace, each entry's name and expiry time, how many
  * entries there are, and roughly how large each is. There is no rollback protection:
