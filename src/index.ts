@@ -13,7 +13,7 @@ import { SessionKeystore } from './keystore'
 export { SessionKeystore }
 export { KeystoreError } from './errors'
 export type { ErrorCode } from './errors'
-export type { EverywhereOptions, KeyName, Schema, SessionKeystoreOptions, Stored, ValueOf } from './keystore'
+export type { EverywhereOptions, KeyName, Schema, SessionKeystoreOptions, Stored, ValueOf } from './schema'
 export type { Bytes, Value } from './encoding'
 export type {
   ClearedEvent,

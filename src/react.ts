@@ -13,7 +13,8 @@
  * @module
  */
 import { useMemo, useSyncExternalStore } from 'react'
-import type { KeyName, Schema, SessionKeystore, Stored, ValueOf } from './keystore'
+import type { SessionKeystore } from './keystore'
+import type { KeyName, Schema, Stored, ValueOf } from './schema'
 
 /**
  * The value under `name`, or `null`, re-rendering the component when the store changes

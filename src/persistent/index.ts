@@ -3,7 +3,7 @@ import { type Value, assertWellFormed, copy, isBytes, padLength, sameValue, wipe
 import { KeystoreError, invalid } from '../errors'
 import { Emitter, type EventNames, type KeystoreEvents, type Listener, assertListener } from '../events'
 import { toExpiry } from '../expiry'
-import type { KeyName, Schema, Stored, ValueOf } from '../keystore'
+import type { KeyName, Schema, Stored, ValueOf } from '../schema'
 import { type StorageAdapter, adapterFor } from './adapters'
 
 export { indexedDBAdapter, localStorageAdapter } from './adapters'
