@@ -1,22 +1,29 @@
-import { type Entry, sameValue, wipe } from './encoding'
+import { type Entry, type Value, copy, sameValue, wipe } from './encoding'
+import { type ClearReason, Emitter, type ErrorReason, type KeystoreEvents } from './events'
 import { at } from './expiry'
+import type { SessionKeystoreOptions } from './schema'
 
 export type KeyEventName = 'created' | 'read' | 'updated' | 'deleted' | 'expired'
 
 /**
- * The keys of a store, each with its expiry timer, and the per-key events their changes
- * make (through `emit`). Byte values are the store's own copies, zero-filled whenever
- * they leave.
+ * The keys of a store and what a change of them does: each key's expiry timer, the
+ * per-key events and callbacks, `version`, the batched subscribers, and the one hook the
+ * tab's lifecycle hears changes by. Byte values are the store's own copies, zero-filled
+ * whenever they leave.
  */
 export class Entries {
   readonly map: Map<string, Entry> = new Map()
+  readonly events: Emitter<KeystoreEvents> = new Emitter()
+  /** The store's options as they now are: the callbacks and `sealWhenHidden` are read here. */
+  options: SessionKeystoreOptions = {}
+  /** Grows by one with every change (the store's `version`). */
+  version = 0
+  /** The tab's lifecycle, told of every change (see lifecycle/machine.ts). */
+  onChange: (() => void) | undefined
   /** The cancel function of each key's expiry timer. */
   readonly #timers = new Map<string, () => void>()
-  readonly #emit: (event: KeyEventName, name: string) => void
-
-  constructor(emit: (event: KeyEventName, name: string) => void) {
-    this.#emit = emit
-  }
+  readonly #subscribers = new Set<() => void>()
+  #notifying = false
 
   /**
    * The live entry of `name`, expiring it first if its time has come: timers can be late,
@@ -31,6 +38,29 @@ export class Entries {
       return undefined
     }
     return entry
+  }
+
+  /** `set`, its arguments checked: an expiry already past expires the key at once, the same value changes only the expiry. */
+  set(name: string, value: Value, until: number): void {
+    const old = this.lookup(name)
+    if (until <= Date.now()) {
+      this.remove(name)
+      this.tell('expired', name)
+    } else if (old && sameValue(old.value, value)) {
+      this.put(name, { value: old.value, expiresAt: until })
+      if (old.expiresAt !== until) this.changed()
+    } else {
+      // Replaced in place: the key keeps its place in insertion order.
+      if (old) wipe(old.value)
+      this.put(name, { value: copy(value), expiresAt: until })
+      this.tell(old ? 'updated' : 'created', name)
+    }
+  }
+
+  /** A copy of `entry`'s value, `read` told (only when someone listens: a call stack costs more than the read). */
+  read(name: string, entry: Entry): Value {
+    if (this.options.onAccess || this.events.has('read')) this.tell('read', name)
+    return copy(entry.value)
   }
 
   put(name: string, entry: Entry): void {
@@ -53,12 +83,12 @@ export class Entries {
 
   delete(name: string): boolean {
     const removed = this.remove(name)
-    if (removed) this.#emit('deleted', name)
+    if (removed) this.tell('deleted', name)
     return removed
   }
 
   expire(name: string): void {
-    if (this.remove(name)) this.#emit('expired', name)
+    if (this.remove(name)) this.tell('expired', name)
   }
 
   /** How many keys are unexpired at `now`, without expiring any (no events). */
@@ -73,12 +103,12 @@ export class Entries {
     for (const [name, { expiresAt }] of this.map) if (expiresAt <= now) this.expire(name)
   }
 
-  /** Deletes every key, one `deleted` event each; returns how many there were. */
-  clear(): number {
+  /** Every key goes, one `deleted` each, then one `cleared` saying why. */
+  clear(reason: ClearReason): void {
     this.sweep()
     const names = [...this.map.keys()]
     for (const name of names) this.delete(name)
-    return names.length
+    this.events.emit('cleared', { reason, count: names.length })
   }
 
   /** Becomes `next` (taking its byte arrays), telling what differs as it would have been told here. */
@@ -89,13 +119,48 @@ export class Entries {
       const same = old !== undefined && sameValue(old.value, entry.value)
       if (old) wipe(same ? entry.value : old.value)
       this.put(name, same ? { value: old.value, expiresAt: entry.expiresAt } : entry)
-      if (!same) this.#emit(old ? 'updated' : 'created', name)
+      if (!same) this.tell(old ? 'updated' : 'created', name)
     }
   }
 
-  /** Zero-fills and forgets every key, without events. */
-  wipe(): void {
+  /** For good (`destroy()`): every key zero-filled and forgotten, listeners and subscribers dropped, no events. */
+  destroy(): void {
     for (const name of [...this.map.keys()]) this.remove(name)
+    this.events.clear()
+    this.#subscribers.clear()
   }
 
+  report(reason: ErrorReason, error?: unknown): void {
+    this.events.emit('error', error === undefined ? { reason } : { reason, error })
+  }
+
+  subscribe(listener: () => void): () => void {
+    this.#subscribers.add(listener)
+    return () => void this.#subscribers.delete(listener)
+  }
+
+  /** Something changed: a new version now, subscribers once in a microtask (never mid-render). */
+  changed(): void {
+    this.version++
+    this.onChange?.()
+    if (this.#notifying || !this.#subscribers.size) return
+    this.#notifying = true
+    queueMicrotask(() => {
+      this.#notifying = false
+      for (const subscriber of [...this.#subscribers]) this.events.call('subscribe', subscriber)
+    })
+  }
+
+  /** Tells a change (or a read) of key `name`: its callback, its event, and for a change a new version. */
+  tell(event: KeyEventName, name: string): void {
+    if (event !== 'read') this.changed()
+    const { onAccess, onChanged, onExpired } = this.options
+    if (event === 'expired') {
+      if (onExpired) this.events.call(event, onExpired, name)
+    } else {
+      const callback = event === 'read' ? onAccess : onChanged
+      if (callback) this.events.call(event, callback, name, new Error('tab-keystore call stack').stack ?? '')
+    }
+    this.events.emit(event, { name })
+  }
 }

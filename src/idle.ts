@@ -30,6 +30,7 @@ export interface IdleLink {
   check(): void
   /** In the back/forward cache, or coming back from it: no verdict until the return is handled. */
   freeze(frozen: boolean): void
+  /** For good: its timer and its listeners go. */
   stop(): void
 }
 
@@ -56,6 +57,21 @@ class Idle implements IdleLink {
     this.#expire = expire
     this.#last = last
     this.#arm()
+    // Timers sleep with the machine and are throttled in hidden tabs: the clock is looked
+    // at again as soon as the page is seen. (Listening before the store ties itself to the
+    // tab, it hears a return from the back/forward cache first, while still frozen: the
+    // one verdict is the lifecycle's `freeze(false)`, once the tab's state is taken.)
+    this.#listen('addEventListener')
+  }
+
+  #listen(method: 'addEventListener' | 'removeEventListener'): void {
+    if (typeof document !== 'object') return
+    window[method]('pageshow', this)
+    document[method]('visibilitychange', this)
+  }
+
+  handleEvent(): void {
+    this.check()
   }
 
   get last(): number {
@@ -94,6 +110,7 @@ class Idle implements IdleLink {
 
   stop(): void {
     this.#cancel?.()
+    this.#listen('removeEventListener')
   }
 }
 

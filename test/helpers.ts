@@ -1,5 +1,7 @@
 import { afterEach, vi } from 'vitest'
 import { SessionKeystore, type Schema, type SessionKeystoreOptions, type KeyName } from '../src/index'
+import type { TabsPlugin } from '../src/tabs/index'
+import type { HandoffEntry, StoreInternals, TabsConnect, TabsLink } from '../src/tabs/protocol'
 
 const open: SessionKeystore<never>[] = []
 
@@ -28,4 +30,37 @@ export function recordEvents(store: SessionKeystore): string[] {
     store.on(event, ({ name }) => log.push(`${event}:${name}`))
   }
   return log
+}
+
+/**
+ * A `tabs` option that captures the store's parts and, until the test ends it, waits for
+ * an answer (`pending`): `give` hands keys over as a tab's answer would, `end` says no tab
+ * answered.
+ */
+export function waitingTabs(): {
+  plugin: TabsPlugin
+  internals: () => StoreInternals
+  give: (entries: HandoffEntry[]) => void
+  end: () => void
+} {
+  let internals: StoreInternals | undefined
+  let pending = true
+  const connect: TabsConnect = (store) => {
+    internals = store
+    store.entries.changed()
+    const link: TabsLink = { get pending() { return pending }, ask() {}, clearEverywhere() {}, deleteEverywhere() {}, close() {} }
+    return link
+  }
+  return {
+    plugin: connect as unknown as TabsPlugin,
+    internals: () => internals!,
+    give: (entries) => {
+      pending = false
+      internals!.intake.receive(entries, internals!.intake.meta())
+    },
+    end: () => {
+      pending = false
+      internals!.intake.restored('none', 0)
+    },
+  }
 }

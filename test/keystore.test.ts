@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from 'vitest'
 import DefaultExport, { KeystoreError, SessionKeystore } from '../src/index'
-import { makeStore, recordEvents } from './helpers'
+import { makeStore, recordEvents, waitingTabs } from './helpers'
 import type { StoreInternals, TabsConnect } from '../src/tabs/protocol'
 import type { TabsPlugin } from '../src/tabs/index'
 import { idle } from '../src/idle'
@@ -486,17 +486,12 @@ describe('for UI frameworks: subscribe, version, pending', () => {
   })
 
   it('pending is true while a handoff is asked for, and a subscriber hears both changes', async () => {
-    let internals: StoreInternals | undefined
-    const connect: TabsConnect = (store) => {
-      internals = store
-      store.pending(true)
-      return undefined
-    }
-    const store = makeStore({ name: 'pending', tabs: connect as unknown as TabsPlugin })
+    const tabs = waitingTabs()
+    const store = makeStore({ name: 'pending', tabs: tabs.plugin })
     const seen: boolean[] = []
     store.subscribe(() => seen.push(store.pending))
     expect(store.pending).toBe(true)
-    internals!.unanswered()
+    tabs.end()
     expect(store.pending).toBe(false)
     await tick()
     expect(seen).toEqual([false])
@@ -552,7 +547,7 @@ describe('review: a second `new` of an open name', () => {
     let internals: StoreInternals | undefined
     const connect: TabsConnect = (store) => void (internals = store)
     const store = makeStore({ name: 'future', idle: idle(60_000), tabs: connect as unknown as TabsPlugin })
-    internals!.receive([['k', 'v', Infinity]], { epoch: internals!.meta().epoch, lastActive: 1e15 })
+    internals!.intake.receive([['k', 'v', Infinity]], { epoch: internals!.intake.meta().epoch, lastActive: 1e15 })
     const now = Date.now()
     vi.spyOn(Date, 'now').mockReturnValue(now + 61_000)
     expect(store.has('k')).toBe(false) // a far-future last activity did not switch the timeout off

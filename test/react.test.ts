@@ -3,8 +3,7 @@ import { createRoot } from 'react-dom/client'
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
 import { SessionKeystore } from '../src/index'
 import { useKey, usePending } from '../src/react'
-import type { TabsPlugin } from '../src/tabs/index'
-import type { StoreInternals, TabsConnect } from '../src/tabs/protocol'
+import { waitingTabs } from './helpers'
 
 // React 19 in StrictMode, as an app meets it: double-invoked initializers and renders.
 beforeAll(() => {
@@ -60,13 +59,8 @@ describe('tab-keystore/react in React 19 StrictMode', () => {
   })
 
   it('usePending shows the wait for another tab, then what it brought', async () => {
-    let internals: StoreInternals | undefined
-    const connect: TabsConnect = (store) => {
-      internals = store
-      store.pending(true)
-      return undefined
-    }
-    const store = new SessionKeystore<'token'>({ name: 'react-pending', tabs: connect as unknown as TabsPlugin })
+    const tabs = waitingTabs()
+    const store = new SessionKeystore<'token'>({ name: 'react-pending', tabs: tabs.plugin })
     cleanup.push(() => store.destroy())
     function Gate() {
       const pending = usePending(store)
@@ -75,7 +69,7 @@ describe('tab-keystore/react in React 19 StrictMode', () => {
     }
     const view = mount(createElement(Gate))
     expect(view.textContent).toBe('waiting for another tab')
-    await act(async () => internals!.receive([['token', 'handed over', Infinity]], internals!.meta()))
+    await act(async () => tabs.give([['token', 'handed over', Infinity]]))
     expect(view.textContent).toBe('unlocked')
   })
 })

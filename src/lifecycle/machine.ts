@@ -16,8 +16,8 @@ export interface TabHost {
   adopt(plain: Uint8Array): boolean
   /** Back from the cache, the page drops its keys: the tab's latest state is empty, has keys it cannot have (`stale`), or cannot be known (`unrecorded`). */
   drop(why: 'empty' | 'stale' | 'unrecorded'): void
-  /** Back from the cache, first thing: a logout everywhere since, and the tab's last activity. */
-  returned(lastActive: number): void
+  /** Back from the cache, first thing: the tab's logout epoch now (a logout everywhere since?), and its last activity. */
+  returned(epoch: string, lastActive: number): void
   /** Entering the cache (true), and back with the tab's state settled (false): idle time is judged then. */
   frozen(frozen: boolean): void
   report(reason: ErrorReason, error?: unknown): void
@@ -383,7 +383,7 @@ class Lifecycle implements TabLink {
    */
   #restore(): void {
     const record = this.#tab.record()
-    this.#host.returned(record?.a ?? 0)
+    this.#host.returned(this.#tab.epoch(), record?.a ?? 0)
     this.#left = undefined
     this.#restoredAt = Date.now()
     this.#catchUp(record)

@@ -22,44 +22,45 @@ export interface TabsPlugin {
   readonly [plugin]: 'tab-keystore/tabs'
 }
 
-const connect: TabsConnect = (store) => {
+const connect: TabsConnect = ({ name, entries, intake }) => {
   // Node and Workers have BroadcastChannel, but no tabs.
   if (typeof window !== 'object' || typeof BroadcastChannel !== 'function') return undefined
   const link = connectTabs(
-    new BroadcastChannel(`tab-keystore:${store.name}`),
+    new BroadcastChannel(`tab-keystore:${name}`),
     {
       isEmpty: () => {
-        store.checkIdle()
-        return store.entries.size === 0
+        intake.idle?.check()
+        return entries.map.size === 0
       },
       entries: () => {
         const now = Date.now()
         const out: HandoffEntry[] = []
-        for (const [name, { value, expiresAt }] of store.entries) if (expiresAt > now) out.push([name, value, expiresAt])
+        for (const [key, { value, expiresAt }] of entries.map) if (expiresAt > now) out.push([key, value, expiresAt])
         return out
       },
-      meta: store.meta,
-      receive: store.receive,
-      unanswered: store.unanswered,
-      clearHere: store.clear,
-      deleteHere: (name, token) => {
+      meta: () => intake.meta(),
+      receive: (handed, meta) => intake.receive(handed, meta),
+      unanswered: () => intake.restored('none', 0),
+      clearHere: (epoch) => intake.clearFrom(epoch),
+      deleteHere: (key, token) => {
         // This page knows the new token: a key it sets again is not taken for the deleted one.
-        if (typeof token === 'string') store.deleted()[nameTag(name)] = token
-        store.remove(name)
+        if (typeof token === 'string') intake.deleted[nameTag(key)] = token
+        entries.delete(key)
       },
-      forget: (name) => {
-        const tag = nameTag(name)
-        return (store.deleted()[tag] = deleteEverywhere(store.name, tag))
+      forget: (key) => {
+        const tag = nameTag(key)
+        return (intake.deleted[tag] = deleteEverywhere(name, tag))
       },
     },
     (navigator as { locks?: LocksLike }).locks,
-    `tab-keystore:${store.name}:answer`,
+    `tab-keystore:${name}:answer`,
   )
   // What this page's seals and answers say it knows from now on (a sealed state at load already did this).
-  Object.assign(store.deleted(), deletions(store.name))
-  if (store.entries.size === 0) {
-    store.pending(true)
+  Object.assign(intake.deleted, deletions(name))
+  if (entries.map.size === 0) {
     link.ask()
+    // `pending` is part of the store's state: subscribers hear it begin.
+    entries.changed()
   }
   return link
 }

@@ -1,4 +1,6 @@
-import { type Entry, type StateMeta, type Value, isBytes } from '../encoding'
+import { type StateMeta, type Value, isBytes } from '../encoding'
+import type { Entries } from '../entries'
+import type { Intake } from '../intake'
 import type { Deleted } from '../lifecycle/tab'
 
 /**
@@ -53,31 +55,21 @@ export interface LocksLike {
 }
 
 export interface TabsLink {
+  /** Asked, and waiting for an answer (`store.pending`). */
+  readonly pending: boolean
   ask(): void
   clearEverywhere(epoch: string): void
   deleteEverywhere(name: string): void
   close(): void
 }
 
-/** What a store hands to the `tabs` option: its insides, not a public API. */
+/** What a store hands to the `tabs` option: its parts, not a public API. */
 export interface StoreInternals {
-  /** A handoff is in flight (true) or over (false): `store.pending`. */
-  pending(pending: boolean): void
   readonly name: string
-  readonly entries: Map<string, Entry>
-  /** Clears the store first if its idle time has passed (its timer may not have fired). */
-  checkIdle(): void
-  meta(): StateMeta
-  /** Takes keys handed over by another tab (screened for logouts and idle time) and emits `restored`. */
-  receive(entries: HandoffEntry[], meta: StateMeta): void
-  /** No tab answered: emits `restored` with source `none`. */
-  unanswered(): void
-  /** Clears here, as asked by another tab, under its logout epoch. */
-  clear(epoch: string | undefined): void
-  /** Deletes here, as asked by another tab. */
-  remove(name: string): void
-  /** The keys deleted everywhere as this page knows them: the object itself, to add to. */
-  deleted(): Deleted
+  /** The keys, and what a change does. */
+  readonly entries: Entries
+  /** Keys from elsewhere: screened (logout, idle time, deleted everywhere) and taken. */
+  readonly intake: Intake
 }
 
 /**
@@ -165,6 +157,9 @@ export function connectTabs(channel: ChannelLike, host: TabsHost, locks: LocksLi
   })
 
   return {
+    get pending() {
+      return waiting !== undefined
+    },
     ask(): void {
       const id = Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, '0')).join('')
       const timer = setTimeout(() => {
