@@ -131,17 +131,29 @@ export function assertListener<E>(event: unknown, listener: unknown, events: Eve
 export class Emitter<E extends { error: KeystoreErrorEvent }> {
   readonly #listeners = new Map<keyof E, AnyListener[]>()
   #held: (() => void)[] | undefined
+  #holds = 0
 
-  /** Holds events back (while a store is constructed) ... */
+  /**
+   * Holds events back (while a store is constructed, while the lifecycle makes a
+   * transition; holds nest) ...
+   */
   hold(): void {
-    this.#held = []
+    this.#holds++
+    this.#held ??= []
   }
 
-  /** ... and delivers them in a microtask, so listeners attached right after the constructor hear them too. */
-  release(): void {
+  /**
+   * ... and, once the outermost hold is released, delivers them: at once (a transition is
+   * over), or `later`, in a microtask (after the constructor returns, so that listeners
+   * attached right after it hear them too).
+   */
+  release(later?: boolean): void {
+    if (--this.#holds) return
     const held = this.#held
     this.#held = undefined
-    if (held?.length) queueMicrotask(() => held.forEach((deliver) => deliver()))
+    const deliver = (): void => held?.forEach((run) => run())
+    if (later) queueMicrotask(deliver)
+    else deliver()
   }
 
   has(event: keyof E): boolean {

@@ -96,6 +96,14 @@ export class Intake implements TabHost {
     this.entries.events.emit('persisted', { count })
   }
 
+  hold(): void {
+    this.entries.events.hold()
+  }
+
+  release(): void {
+    this.entries.events.release()
+  }
+
   /** Keys another tab handed over (`tabs`): our own copies, exactly the bytes; the clones that came over the channel are wiped. */
   receive(handed: HandoffEntry[], meta: StateMeta): void {
     const entries = handed.map(([key, value, expiresAt]): [string, Entry] => {

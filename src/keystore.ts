@@ -67,7 +67,7 @@ export class SessionKeystore<S extends Schema<S> = Record<string, Value>> {
     this.#tab?.start(Boolean(this.#tab.restored) && !this.#intake.open(this.#tab.restored!, 'reload'))
     // After the restore: the tabs option asks other tabs only when nothing came back.
     this.#configure(options as SessionKeystoreOptions)
-    this.#entries.events.release()
+    this.#entries.events.release(true)
   }
 
   /**

@@ -1,4 +1,4 @@
-import { SHARE_LENGTH, toHex } from './seal'
+import { SHARE_LENGTH, randomBytes, tag, toHex } from './seal'
 
 /*
  * S1, the share a tab keeps in `window.name`: it lives as long as the tab, no engine we
@@ -68,4 +68,38 @@ export function writeShare(storeName: string, share: Uint8Array | string | undef
   // page's): the next page would find the wrong share (measured). A different value first.
   window.name = '\0'
   window.name = Object.keys(shares).length ? JSON.stringify(shares) : ''
+}
+
+/** S1 of a store as this page holds it: its bytes, its tag (computed once per share), and whether `window.name` shows it. */
+export class Share {
+  bytes!: Uint8Array
+  tag!: string
+  shown = false
+  readonly #store: string
+
+  constructor(store: string) {
+    this.#store = store
+  }
+
+  use(bytes: Uint8Array, known?: string): void {
+    this.bytes = bytes
+    this.tag = known ?? tag(bytes)
+  }
+
+  /** A fresh share, that nobody but this tab has seen. */
+  renew(): void {
+    this.use(randomBytes(SHARE_LENGTH))
+  }
+
+  show(force?: boolean): void {
+    if (this.shown && !force) return
+    writeShare(this.#store, this.bytes)
+    this.shown = true
+  }
+
+  hide(mark?: typeof AWAY): void {
+    if (!this.shown) return
+    writeShare(this.#store, mark)
+    this.shown = false
+  }
 }

@@ -1,8 +1,10 @@
 import type { ErrorReason } from '../events'
-import { SHARE_LENGTH, randomBytes, seal, tag } from '../seal'
-import { AWAY, readShare, writeShare } from '../share'
-import { type Intent, type NavigateEventLike, catchUp, context, load, navigation } from './placement'
-import { type TabRecord, type TabStorage, type Where, openTab, token } from './tab'
+import { tag } from '../seal'
+import { AWAY, Share, readShare } from '../share'
+import { Departure, type Heard, keepsName } from './departure'
+import { Keeper, type Page } from './keeper'
+import { type Intent, type NavigateEventLike, load, navigation } from './placement'
+import { type TabStorage, openTab, token } from './tab'
 
 /** What the page lifecycle needs from a store. */
 export interface TabHost {
@@ -22,6 +24,9 @@ export interface TabHost {
   frozen(frozen: boolean): void
   report(reason: ErrorReason, error?: unknown): void
   persisted(count: number): void
+  /** Events a transition causes are held back while it runs, and delivered once it is over: no listener runs in the middle of one. */
+  hold(): void
+  release(): void
 }
 
 /** A store's tie to its tab, present only in a browser window with usable sessionStorage. */
@@ -54,6 +59,7 @@ const ALIVE = [ACTIVE, HIDDEN, LEAVING] as const
  * The legal transitions: the states each may come from, and the state it leads to. An
  * event that names no legal transition from the current state is ignored (a
  * `visibilitychange` of a page in the back/forward cache, a `pagehide` after `destroy()`).
+ * What each does is in `#actions`, under the same name.
  */
 const TRANSITIONS = {
   /** `visibilitychange` to hidden, `freeze`: the tab went to the background. */
@@ -74,14 +80,11 @@ const TRANSITIONS = {
   detach: [[...ALIVE, FROZEN, GONE], GONE],
 } as const satisfies Record<string, readonly [readonly State[], State]>
 type Transition = keyof typeof TRANSITIONS
+/** What each transition does, and what it is told. */
+type Actions = { [T in Transition]: T extends 'announce' ? (intent: Intent, navigate?: NavigateEventLike) => void : () => void }
 
-/** How long a navigation to another origin may take before the page counts it as not happening. */
-const STAY_AFTER = 3000
 /** How long after a return the page it left may still change the tab's state (its `pagehide`, in Chromium). */
 const OVERLAP = 3000
-
-const isQuotaError = (error: unknown): boolean =>
-  error instanceof DOMException && (error.name === 'QuotaExceededError' || error.code === 22)
 
 /**
  * Ties store `name` to its tab: restores what the previous page of the tab left, and keeps
@@ -110,39 +113,14 @@ class Lifecycle implements TabLink {
   readonly #name: string
   readonly #host: TabHost
   readonly #tab: TabStorage
-  #state: State = ACTIVE
-  /** Where the page goes, once the engine said (`navigate`, `pageswap`). */
-  #intent: Intent | undefined
-  /** S1: in `window.name` while `#shown`; and its tag, computed once per share (a ChaCha20-Poly1305). */
-  #share!: Uint8Array
-  #tag!: string
-  #shown = false
-  /** Shown when the page went into the cache: an empty `window.name` on return then says the engine cleared it. */
-  #leftShown = false
-  /** The generation of the state this page holds, as the tab's record names it. */
-  #gen: string
-  /** Changes here, and how many of them the record has seen: when they differ, the state is of a new generation. */
-  #version = 0
-  #recorded = 0
-  /** Whether the record says the tab has keys (it changes as the store fills or empties). */
-  #recordedKeys = false
-  /** The version sealed at `pageswap` for a traversal (Chromium shows the restored page before `pagehide`). */
-  #sealedAt = -1
-  /** Tags of the shares the tab vouches no other origin saw (the record's `v`). */
-  #vouched: string[]
-  /** Where the page went at `pagehide`, and its version then: a change after it is placed there again. */
-  #left: { intent: Intent; version: number } | undefined
-  #persistent = false
-  /** Sealed because the page is hidden (`sealWhenHidden`); taken back when shown. */
-  #sealedHidden = false
-  #scheduled = false
+  readonly #share: Share
+  readonly #departure = new Departure((heard) => this.#hear(heard))
+  readonly #page: Page
   /** At load, the tab's keys could not be had. */
   readonly #lost: boolean
-  #stay: ReturnType<typeof setTimeout> | undefined
-  /** When the page last came back from the cache: the page it left may still write (`#heard`). */
-  #restoredAt = -Infinity
-  /** The last `navigate` event, until `pageswap`: only its own end (timeout, success) may undo it. */
-  #navigating: NavigateEventLike | undefined
+  /** What the page keeps where (keeper.ts). */
+  readonly #keep: Keeper
+  #scheduled = false
 
   constructor(name: string, host: TabHost, tab: TabStorage, share: ReturnType<typeof readShare>) {
     this.#name = name
@@ -155,19 +133,33 @@ class Lifecycle implements TabLink {
     this.#lost = Boolean(loaded && 'error' in loaded)
     if (loaded && 'error' in loaded) host.report(loaded.error)
     this.restored = loaded && 'plain' in loaded ? loaded.plain : undefined
-    this.#gen = record?.g ?? token()
-    this.#vouched = record?.v ?? []
+    const page = (this.#page = {
+      state: ACTIVE,
+      intent: undefined,
+      gen: record?.g ?? token(),
+      dirty: false,
+      swapped: undefined,
+      left: undefined,
+      recordedKeys: false,
+      vouched: record?.v ?? [],
+      leftShown: false,
+      persistent: false,
+      sealedHidden: false,
+      restoredAt: -Infinity,
+    } satisfies Page as Page)
     // The share in `window.name` is trusted only as the one the tab's state goes with, and
     // no other origin saw: any site the tab visited may have planted one it knows. Where
     // other origins read the name, only from a previous page that said where it went and
     // sealed for this one: there a departure can go untold (Firefox at times fires no
     // `pagehide` at all, measured), which leaves the record `live`. (Not a fresh share at
     // every load: Firefox gives a page reached by Back the name its entry had.)
+    this.#share = new Share(name)
+    this.#keep = new Keeper(name, host, tab, this.#share, page)
     const found = share instanceof Uint8Array && tag(share)
-    if (found && keepsName() && record?.w !== 'sealed' && record?.w !== 'slot') this.#vouched = this.#vouched.filter((t) => t !== found)
-    if (found && record?.k === found && this.#vouched.includes(found)) this.#useShare(share as Uint8Array, found)
-    else this.#renewShare()
-    this.#showShare(true)
+    if (found && keepsName() && record?.w !== 'sealed' && record?.w !== 'slot') page.vouched = page.vouched.filter((t) => t !== found)
+    if (found && record?.k === found && page.vouched.includes(found)) this.#share.use(share as Uint8Array, found)
+    else this.#keep.renewShare()
+    this.#share.show(true)
     this.#listen('addEventListener')
   }
 
@@ -178,68 +170,82 @@ class Lifecycle implements TabLink {
   }
 
   start(changed: boolean): void {
-    // The store took what was restored: the same state as the record's, unless it dropped some.
-    this.#recorded = this.#version
-    if (changed || this.#lost) this.#version++
-    this.#record('live')
+    // The store took what was restored: the record's generation, unless it dropped some.
+    this.#page.dirty = changed || this.#lost
+    this.#keep.record('live')
     if (document.visibilityState === 'hidden') this.#go('hide')
   }
 
   /** The one place where browser events become transitions. */
   handleEvent(event: Event): void {
-    const persisted = (event as PageTransitionEvent).persisted
-    if (event.type === 'navigate') this.#announce(intentOf(event as unknown as NavigateEventLike), event as unknown as NavigateEventLike)
-    // An app took over a navigation within itself. (Never one to another origin: those
-    // cannot be intercepted, and only their own end may undo them.)
-    else if (event.type === 'navigatesuccess') {
-      if (this.#state !== LEAVING) this.#settle(this.#navigating)
+    this.#host.hold()
+    try {
+      const { type } = event
+      const persisted = (event as PageTransitionEvent).persisted
+      if (type === 'navigate' || type === 'navigatesuccess' || type === 'pageswap') this.#hear(this.#departure.hear(event, this.#page.state === LEAVING))
+      else if (type === 'storage') this.#heard(event as StorageEvent)
+      else if (type === 'pagehide') this.#go(persisted ? 'freeze' : 'unload')
+      else if (type === 'pageshow') {
+        if (persisted) this.#go('restore')
+      }
+      // `resume` also fires for a page unfrozen in the background: still hidden, not shown.
+      else this.#go(document.visibilityState === 'visible' ? 'show' : 'hide')
+    } finally {
+      this.#host.release()
     }
-    else if (event.type === 'pageswap') this.#announce(swapIntent(event))
-    else if (event.type === 'storage') this.#heard(event as StorageEvent)
-    else if (event.type === 'pagehide') this.#go(persisted ? 'freeze' : 'unload')
-    else if (event.type === 'pageshow') {
-      if (persisted) this.#go('restore')
+  }
+
+  /** What a navigation event meant (departure.ts), made a transition. */
+  #hear(heard: Heard | undefined): void {
+    if (heard?.to === 'announce') this.#go('announce', heard.intent, heard.navigate)
+    else if (heard?.to === 'stay') {
+      if (!this.#go('stay')) this.#page.intent = undefined
+    } else if (heard) {
+      if (heard.undone) this.#go('stay')
+      // Only where it would go is remembered, for `pagehide`. Any navigation within the
+      // app needs the share in `window.name` for the next page.
+      if (this.#page.state !== LEAVING) this.#page.intent = heard.intent
+      this.#share.show()
     }
-    // `resume` also fires for a page unfrozen in the background: still hidden, not shown.
-    else this.#go(document.visibilityState === 'visible' ? 'show' : 'hide')
   }
 
   /** Takes transition `name` if it is legal from the current state, and runs what it does. */
-  #go(name: Transition): boolean {
+  #go<T extends Transition>(name: T, ...args: Parameters<Actions[T]>): boolean {
     const [from, to] = TRANSITIONS[name]
-    if (!(from as readonly State[]).includes(this.#state)) return false
-    this.#state = to
-    this.#actions[name]()
+    if (!(from as readonly State[]).includes(this.#page.state)) return false
+    this.#page.state = to
+    ;(this.#actions[name] as (...a: typeof args) => void)(...args)
     return true
   }
 
-  readonly #actions: Record<Transition, () => void> = {
-    hide: () => {
+  readonly #actions: Actions = {
+    hide: (): void => {
       if (!this.#host.sealWhenHidden() || !this.#host.size()) return
-      this.#sealedHidden = true
-      this.#place('next')
+      this.#page.sealedHidden = true
+      this.#keep.place('next')
     },
-    show: () => {
-      if (!this.#sealedHidden) return
-      this.#sealedHidden = false
-      if (this.#persistent) return
+    show: (): void => {
+      if (!this.#page.sealedHidden) return
+      this.#page.sealedHidden = false
+      if (this.#page.persistent) return
       this.#tab.unseal()
-      this.#record('live')
+      this.#keep.record('live')
     },
-    announce: () => undefined,
-    stay: () => {
-      this.#intent = undefined
+    announce: (intent: Intent, navigate?: NavigateEventLike): void => this.#announce(intent, navigate),
+    stay: (): void => {
+      const page = this.#page
+      page.intent = undefined
       // Leaving for another origin removed any seal: sealed again below if still hidden.
-      this.#sealedHidden = false
-      this.#showShare()
-      this.#record('live')
-      if (this.#persistent) this.#place('next')
+      page.sealedHidden = false
+      this.#share.show()
+      this.#keep.record('live')
+      if (page.persistent) this.#keep.place('next')
       if (document.visibilityState === 'hidden') this.#go('hide')
     },
-    freeze: () => this.#leave(true),
-    unload: () => this.#leave(false),
-    restore: () => this.#restore(),
-    detach: () => this.#detach(),
+    freeze: (): void => this.#leave(true),
+    unload: (): void => this.#leave(false),
+    restore: (): void => this.#restore(),
+    detach: (): void => this.#detach(),
   }
 
   /**
@@ -251,24 +257,9 @@ class Lifecycle implements TabLink {
    * share in `window.name` for the next page. A traversal is sealed at `pageswap`, because
    * Chromium shows the restored page before this one's `pagehide`.
    */
-  #announce(intent: Intent | undefined, navigate?: NavigateEventLike): void {
-    if (!intent) return
-    // A `navigate` to another origin not yet under way (no `pageswap` yet) may be undone:
-    // by a newer navigation within the origin, which replaces it, or by its timeout.
-    const undone = this.#state === LEAVING && this.#navigating !== undefined
-    // After `pageswap` the navigation happens: nothing undoes it.
-    this.#navigating = navigate
-    if (navigate && intent !== 'away') {
-      if (undone) this.#go('stay')
-      // Within the app the page may stay yet (the app intercepts it, a 204, Stop): only
-      // where it would go is remembered, for `pagehide`.
-      if (this.#state !== LEAVING) this.#intent = intent
-      this.#showShare()
-      return
-    }
-    if (!this.#go('announce')) return
-    clearTimeout(this.#stay)
-    this.#intent = intent
+  #announce(intent: Intent, navigate: NavigateEventLike | undefined): void {
+    this.#departure.cancel()
+    this.#page.intent = intent
     if (intent === 'away') {
       if (navigate) {
         // Where the name is kept across origins, its place stays marked: a window with an
@@ -276,54 +267,41 @@ class Lifecycle implements TabLink {
         // sessionStorage), and lose the keys that stayed with this page silently instead of
         // saying `left-origin`. Not elsewhere: Firefox restores the name a page left with
         // (unless empty) at the first reload after a return from the cache (measured).
-        this.#hideShare(keepsName() ? AWAY : undefined)
-        // Only time says the page stayed, not the navigation's signal: Chromium and Firefox
-        // abort it whenever the next `navigate` fires, also a same-document one (a
-        // `replaceState`, a hash) that leaves this navigation under way (read in their
-        // sources; a download's abort only brings the share back 3 s later).
-        this.#stay = setTimeout(() => this.#settle(navigate), STAY_AFTER)
-      } else if (this.#shown) {
+        this.#share.hide(keepsName() ? AWAY : undefined)
+        this.#departure.wait(navigate)
+      } else if (this.#share.shown) {
         // Chromium: a browser-UI navigation or a traversal to another origin (they fire no
         // `navigate`) shows that origin the share; the tab moves to a fresh one before it
         // seals anything again (DESIGN.md).
-        this.#expose()
+        this.#keep.expose()
       }
-      this.#place('away')
+      this.#keep.place('away')
     } else {
-      this.#showShare()
+      this.#share.show()
       if (intent === 'traverse' && !navigate) {
-        this.#place('traverse')
-        this.#sealedAt = this.#version
+        this.#keep.place('traverse')
+        this.#page.swapped = { changed: false }
       }
     }
   }
 
-  /** Navigation `navigate` ended (its timeout, or the app took it over) with this page still here. */
-  #settle(navigate: NavigateEventLike | undefined): void {
-    if (!navigate || navigate !== this.#navigating) return
-    this.#navigating = undefined
-    clearTimeout(this.#stay)
-    if (!this.#go('stay')) this.#intent = undefined
-  }
-
   /** `pagehide`: seals for where the page goes, unless `pageswap` did and nothing changed since. */
   #leave(frozen: boolean): void {
-    clearTimeout(this.#stay)
-    this.#navigating = undefined
+    const page = this.#page
+    this.#departure.end()
     // Sealed again below if it must be; back from the cache the page is shown.
-    this.#sealedHidden = false
+    page.sealedHidden = false
     if (frozen) this.#host.frozen(true)
-    this.#leftShown = this.#shown
-    const intent = this.#intent ?? this.#unannounced()
-    this.#left = { intent, version: this.#version }
-    const sealedAt = this.#sealedAt
-    this.#intent = undefined
-    this.#sealedAt = -1
-    if (sealedAt === this.#version) return
+    page.leftShown = this.#share.shown
+    const intent = page.intent ?? this.#unannounced()
+    page.left = { intent, changed: false }
+    const swapped = page.swapped
+    page.intent = page.swapped = undefined
+    if (swapped && !swapped.changed) return
     // Changed after `pageswap` (an app's own pagehide handler): in Chromium the restored
     // page may already have taken the tab's state, and then it is the latest.
-    if (sealedAt >= 0 && this.#tab.record()?.w !== 'slot') return
-    this.#place(intent)
+    if (swapped && this.#tab.record()?.w !== 'slot') return
+    this.#keep.place(intent)
   }
 
   /**
@@ -338,42 +316,8 @@ class Lifecycle implements TabLink {
    */
   #unannounced(): Intent {
     if (!('onpageswap' in window) && !keepsName()) return 'next'
-    if (this.#shown) this.#expose()
+    if (this.#share.shown) this.#keep.expose()
     return 'away'
-  }
-
-  /** What is sealed where: for the next page (sessionStorage), a traversal (the record), or nothing. */
-  #place(intent: Intent): void {
-    // Encoded only to be sealed: not for another origin, nor without keys. (Encoding also
-    // runs the idle check; keys kept in memory for another origin meet it on their return.)
-    const encoded = intent !== 'away' && this.#host.size() ? this.#host.encode() : undefined
-    if (!encoded?.count) {
-      encoded?.bytes.fill(0)
-      this.#tab.unseal()
-      this.#record(this.#host.size() ? 'away' : 'live')
-      return
-    }
-    const { bytes, count } = encoded
-    const gen = this.#nextGen()
-    try {
-      const text = seal(bytes, this.#share, this.#name, context(gen))
-      // localStorage (5 MiB per origin) may refuse a large state: then sessionStorage,
-      // which a fresh load reads too.
-      if (intent === 'traverse' && this.#record('slot', text)) this.#tab.unseal()
-      else {
-        this.#tab.seal(text)
-        this.#record('sealed')
-      }
-      this.#host.persisted(count)
-    } catch (error) {
-      const quota = isQuotaError(error)
-      this.#host.report(quota ? 'quota' : 'storage-unavailable', error)
-      this.#tab.unseal()
-      // Nobody listens while a page leaves: the record tells the next page.
-      this.#record('quota')
-    } finally {
-      bytes.fill(0)
-    }
   }
 
   /**
@@ -382,42 +326,28 @@ class Lifecycle implements TabLink {
    * holds may have been shown to another origin.
    */
   #restore(): void {
+    const page = this.#page
     const record = this.#tab.record()
     this.#host.returned(this.#tab.epoch(), record?.a ?? 0)
-    this.#left = undefined
-    this.#restoredAt = Date.now()
-    this.#catchUp(record)
-    this.#vouched = record?.v ?? []
-    const mine = this.#tag
-    if (!this.#vouched.includes(mine)) {
+    page.left = undefined
+    page.restoredAt = Date.now()
+    this.#keep.catchUp(record)
+    page.vouched = record?.v ?? []
+    if (!page.vouched.includes(this.#share.tag)) {
       // WebKit clears `window.name` for other origins in a top-level window without an
       // opener (measured): an empty one says the other origin saw nothing. Not where the
       // name is kept (a window another page opened, a frame): there a site that read the
       // share can empty it before Back. Chromium shows a restored page its own stale value.
-      if (this.#leftShown && !keepsName() && readShare(this.#name) === undefined) this.#vouched.push(mine)
-      else this.#renewShare()
+      if (page.leftShown && !keepsName() && readShare(this.#name) === undefined) page.vouched.push(this.#share.tag)
+      else this.#keep.renewShare()
     }
     // Rewritten on every return: WebKit cleared it, Chromium shows this page a stale view,
     // and Firefox restores it (and its first reload reverts a write made now: measured).
-    this.#showShare(true)
-    this.#record('live')
+    this.#share.show(true)
+    this.#keep.record('live')
     // persist() keeps its promise: sealed again, under the share the page now holds.
-    if (this.#persistent) this.#place('next')
+    if (page.persistent) this.#keep.place('next')
     this.#host.frozen(false)
-  }
-
-  /** Takes the tab's latest state as `record` names it, or drops what this page holds; false when it had nothing to catch up with. */
-  #catchUp(record: TabRecord | undefined | null): boolean {
-    const outcome = catchUp(record, this.#gen, this.#tab.takeSealed(), this.#share, this.#name)
-    if (outcome === 'current') return false
-    const taken = typeof outcome === 'object' ? this.#host.adopt(outcome.plain) : (this.#host.drop(outcome), outcome === 'empty')
-    // This page now holds the record's generation, unless it holds less: it dropped keys
-    // the tab has elsewhere (stale), or dropped what it took (a logout, idle time). Without
-    // a record, its state starts a new one.
-    this.#gen = record?.g ?? token()
-    this.#recorded = this.#version
-    if (!taken) this.#version++
-    return true
   }
 
   /**
@@ -430,42 +360,64 @@ class Lifecycle implements TabLink {
    * shown drop its keys.
    */
   #heard(event: StorageEvent): void {
-    if (this.#state !== ACTIVE && this.#state !== HIDDEN) return
-    if (!this.#tab.owns(event.key) || Date.now() - this.#restoredAt > OVERLAP) return
+    const { state, restoredAt } = this.#page
+    if (state !== ACTIVE && state !== HIDDEN) return
+    if (!this.#tab.owns(event.key) || Date.now() - restoredAt > OVERLAP) return
     // Taken: the record says so again (and the slot it took no longer rests there).
-    if (this.#catchUp(this.#tab.record())) this.#record('live')
+    if (this.#keep.catchUp(this.#tab.record())) this.#keep.record('live')
   }
 
   persist(): void {
-    if (this.#state === GONE) return
-    this.#persistent = true
+    const { state } = this.#page
+    if (state === GONE) return
+    this.#page.persistent = true
     // Leaving decides what is sealed (nothing while another origin is shown); back from
     // the cache, or after a navigation that did not happen, the page seals again.
-    if (this.#state !== LEAVING && this.#state !== FROZEN) this.#place('next')
+    if (state !== LEAVING && state !== FROZEN) this.#keep.place('next')
   }
 
   changed(): void {
-    this.#version++
+    const page = this.#page
+    page.dirty = true
+    if (page.swapped) page.swapped.changed = true
+    if (page.left) page.left.changed = true
     if (this.#scheduled) return
     this.#scheduled = true
     queueMicrotask(() => {
       this.#scheduled = false
-      // After `pagehide` (an app's own handler: a logout as the page goes), what was left
-      // for the next page must not outlive the change: placed again, where the page went.
-      if (this.#left) return this.#left.version === this.#version ? undefined : this.#place(this.#left.intent)
-      // A traversal sealed at `pageswap` (an app's own `pageswap` handler): sealed again now,
-      // as Chromium shows the restored page before this one's `pagehide`.
-      if (this.#state === LEAVING && this.#sealedAt >= 0) {
-        this.#place('traverse')
-        this.#sealedAt = this.#version
+      this.#host.hold()
+      try {
+        this.#settle()
+      } finally {
+        this.#host.release()
       }
-      // Otherwise, once the page announced where it goes, leaving decides what is sealed.
-      if (this.#state !== ACTIVE && this.#state !== HIDDEN) return
-      // A state sealed by persist() or while hidden must not outlive a change; otherwise
-      // the record only needs to know whether the tab holds keys (a crash then is told).
-      if (this.#persistent || this.#sealedHidden) this.#place('next')
-      else if (this.#host.size() > 0 !== this.#recordedKeys) this.#record('live')
     })
+  }
+
+  /** After the changes of a task: what was sealed or recorded must not outlive them. */
+  #settle(): void {
+    const page = this.#page
+    // After `pagehide` (an app's own handler: a logout as the page goes), what was left
+    // for the next page must not outlive the change: placed again, where the page went.
+    if (page.left) {
+      if (page.left.changed) {
+        page.left.changed = false
+        this.#keep.place(page.left.intent)
+      }
+      return
+    }
+    // A traversal sealed at `pageswap` (an app's own `pageswap` handler): sealed again now,
+    // as Chromium shows the restored page before this one's `pagehide`.
+    if (page.state === LEAVING && page.swapped?.changed) {
+      this.#keep.place('traverse')
+      page.swapped.changed = false
+    }
+    // Otherwise, once the page announced where it goes, leaving decides what is sealed.
+    if (page.state !== ACTIVE && page.state !== HIDDEN) return
+    // A state sealed by persist() or while hidden must not outlive a change; otherwise
+    // the record only needs to know whether the tab holds keys (a crash then is told).
+    if (page.persistent || page.sealedHidden) this.#keep.place('next')
+    else if (this.#host.size() > 0 !== page.recordedKeys) this.#keep.record('live')
   }
 
   epoch(): string {
@@ -481,89 +433,14 @@ class Lifecycle implements TabLink {
   }
 
   #detach(): void {
-    this.#left = undefined
+    this.#page.left = undefined
     this.#listen('removeEventListener')
-    clearTimeout(this.#stay)
+    this.#departure.end()
     this.#tab.unseal()
     // An empty state of a new generation: pages of the tab in the cache drop theirs.
-    this.#version++
-    this.#record('live')
-    this.#hideShare()
-    this.#share.fill(0)
+    this.#page.dirty = true
+    this.#keep.record('live')
+    this.#share.hide()
+    this.#share.bytes.fill(0)
   }
-
-  /** A new generation when the state changed since the record last named one. */
-  #nextGen(): string {
-    if (this.#version !== this.#recorded) {
-      this.#gen = token()
-      this.#recorded = this.#version
-    }
-    return this.#gen
-  }
-
-  /**
-   * Writes the tab's record. Refused (storage full), the record is gone (tab.ts), so pages
-   * behind cannot take it for theirs, and the page says so: what it seals now will not be
-   * vouched for.
-   */
-  #record(w: Where, s?: string): boolean {
-    const n = this.#host.size()
-    this.#recordedKeys = n > 0
-    const written = this.#tab.write({ g: this.#nextGen(), n, w, a: this.#host.lastActive(), k: this.#tag, v: this.#vouched, ...(s ? { s } : {}) })
-    if (!written && !s) this.#host.report('quota')
-    return written
-  }
-
-  /** A fresh share, vouched for: nobody but this tab has seen it. */
-  #renewShare(): void {
-    this.#useShare(randomBytes(SHARE_LENGTH))
-    this.#vouched.push(this.#tag)
-  }
-
-  #useShare(share: Uint8Array, known?: string): void {
-    this.#share = share
-    this.#tag = known ?? tag(share)
-  }
-
-  /** Another origin may have seen the share: the tab no longer vouches for it. */
-  #expose(): void {
-    this.#vouched = this.#vouched.filter((t) => t !== this.#tag)
-  }
-
-  #showShare(force?: boolean): void {
-    if (this.#shown && !force) return
-    writeShare(this.#name, this.#share)
-    this.#shown = true
-  }
-
-  #hideShare(mark?: typeof AWAY): void {
-    if (!this.#shown) return
-    writeShare(this.#name, mark)
-    this.#shown = false
-  }
-}
-
-/**
- * Whether other origins may read this window's name: a window another page opened, and a
- * frame, keep it across origins in all three engines (measured); Firefox and WebKit clear
- * it only for a top-level window without an opener.
- */
-const keepsName = (): boolean => window.opener != null || window.top !== window
-
-/**
- * Where a `navigate` event says the page goes (Chromium, Firefox): traversals within the
- * app, and any other navigation (links, forms, scripts, reloads) within the app or to
- * another origin. It fires neither for browser-UI navigations (the address bar,
- * bookmarks) nor for traversals to another origin (measured).
- */
-function intentOf({ destination, navigationType, downloadRequest }: NavigateEventLike): Intent | undefined {
-  if (destination.sameDocument || downloadRequest != null) return undefined
-  if (new URL(destination.url).origin !== location.origin) return 'away'
-  return navigationType === 'traverse' ? 'traverse' : 'next'
-}
-
-/** Where `pageswap` says the page goes (Chromium, WebKit): `activation` is null for another origin. */
-function swapIntent(event: Event): Intent {
-  const activation = (event as Event & { activation: { navigationType: string } | null }).activation
-  return !activation ? 'away' : activation.navigationType === 'traverse' ? 'traverse' : 'next'
 }

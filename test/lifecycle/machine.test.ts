@@ -292,6 +292,21 @@ describe('back/forward cache', () => {
     expect(record()).toMatchObject({ g: generation('later'), w: 'live' })
   })
 
+  it('no listener runs in the middle of a return: each hears the transition over (the record rewritten, the slot taken)', async () => {
+    const { store } = await open()
+    store.set('k', 'v1')
+    await Promise.resolve()
+    fire('pagehide', { persisted: true })
+    laterState([['k', 'v2']])
+    const seen: unknown[] = []
+    store.on('updated', () => seen.push(record()?.w))
+    store.on('restored', () => seen.push(record()?.w))
+    pageshow()
+    expect(seen).toEqual(['live', 'live'])
+    // Control: the state the listeners heard was taken, from a slot.
+    expect(store.get('k')).toBe('v2')
+  })
+
   it('back having missed a change it cannot read (left with a page that went to another site): drops its keys, stale', async () => {
     const { store, errors, events } = await open()
     store.set('k', 'v1')

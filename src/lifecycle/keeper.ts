@@ -1,0 +1,139 @@
+import { seal } from '../seal'
+import type { Share } from '../share'
+import type { TabHost } from './machine'
+import { type Intent, catchUp, context } from './placement'
+import { type TabRecord, type TabStorage, type Where, token } from './tab'
+
+/**
+ * The page's whole state. `state` changes only by the table; the rest is what the
+ * transitions' actions keep, and `changed()` marks what a change of the keys makes out of
+ * date (`dirty`, and a seal made at `pageswap` or `pagehide`).
+ */
+export interface Page {
+  state: 'active' | 'hidden' | 'leaving' | 'frozen' | 'gone'
+  /** Where the page goes, once the engine said (`navigate`, `pageswap`). */
+  intent: Intent | undefined
+  /** The generation of the state this page holds, as the tab's record names it. */
+  gen: string
+  /** Changed since the record last named `gen`: the next write names a new generation. */
+  dirty: boolean
+  /** A traversal sealed at `pageswap` (Chromium shows the restored page before `pagehide`), and whether the keys changed since. */
+  swapped: { changed: boolean } | undefined
+  /** Where the page went at `pagehide`, and whether the keys changed since: a change after it is placed there again. */
+  left: { intent: Intent; changed: boolean } | undefined
+  /** Whether the record says the tab has keys. */
+  recordedKeys: boolean
+  /** Tags of the shares the tab vouches no other origin saw (the record's `v`). */
+  vouched: string[]
+  /** The share was shown when the page went into the cache: an empty `window.name` on return then says the engine cleared it. */
+  leftShown: boolean
+  persistent: boolean
+  /** Sealed because the page is hidden (`sealWhenHidden`); taken back when shown. */
+  sealedHidden: boolean
+  /** When the page last came back from the cache: the page it left may still write (`#heard`). */
+  restoredAt: number
+}
+
+const isQuotaError = (error: unknown): boolean =>
+  error instanceof DOMException && (error.name === 'QuotaExceededError' || error.code === 22)
+
+/**
+ * What a page keeps in its tab, and the generation it holds: the seal (for the next page
+ * in sessionStorage, for a traversal in the record), the record, and the shares the tab
+ * vouches for. The lifecycle (machine.ts) says when; this says what goes where.
+ */
+export class Keeper {
+  readonly #name: string
+  readonly #host: TabHost
+  readonly #tab: TabStorage
+  readonly #share: Share
+  readonly #page: Page
+
+  constructor(name: string, host: TabHost, tab: TabStorage, share: Share, page: Page) {
+    this.#name = name
+    this.#host = host
+    this.#tab = tab
+    this.#share = share
+    this.#page = page
+  }
+
+  /** What is sealed where: for the next page (sessionStorage), a traversal (the record), or nothing. */
+  place(intent: Intent): void {
+    // Encoded only to be sealed: not for another origin, nor without keys. (Encoding also
+    // runs the idle check; keys kept in memory for another origin meet it on their return.)
+    const encoded = intent !== 'away' && this.#host.size() ? this.#host.encode() : undefined
+    if (!encoded?.count) {
+      encoded?.bytes.fill(0)
+      this.#tab.unseal()
+      this.record(this.#host.size() ? 'away' : 'live')
+      return
+    }
+    const { bytes, count } = encoded
+    const gen = this.nextGen()
+    try {
+      const text = seal(bytes, this.#share.bytes, this.#name, context(gen))
+      // localStorage (5 MiB per origin) may refuse a large state: then sessionStorage,
+      // which a fresh load reads too.
+      if (intent === 'traverse' && this.record('slot', text)) this.#tab.unseal()
+      else {
+        this.#tab.seal(text)
+        this.record('sealed')
+      }
+      this.#host.persisted(count)
+    } catch (error) {
+      const quota = isQuotaError(error)
+      this.#host.report(quota ? 'quota' : 'storage-unavailable', error)
+      this.#tab.unseal()
+      // Nobody listens while a page leaves: the record tells the next page.
+      this.record('quota')
+    } finally {
+      bytes.fill(0)
+    }
+  }
+
+  /** Takes the tab's latest state as `record` names it, or drops what this page holds; false when it had nothing to catch up with. */
+  catchUp(record: TabRecord | undefined | null): boolean {
+    const outcome = catchUp(record, this.#page.gen, this.#tab.takeSealed(), this.#share.bytes, this.#name)
+    if (outcome === 'current') return false
+    const taken = typeof outcome === 'object' ? this.#host.adopt(outcome.plain) : (this.#host.drop(outcome), outcome === 'empty')
+    // This page now holds the record's generation, unless it holds less: it dropped keys
+    // the tab has elsewhere (stale), or dropped what it took (a logout, idle time). Without
+    // a record, its state starts a new one.
+    this.#page.gen = record?.g ?? token()
+    this.#page.dirty = !taken
+    return true
+  }
+
+  /** A new generation when the state changed since the record last named one. */
+  nextGen(): string {
+    if (this.#page.dirty) {
+      this.#page.gen = token()
+      this.#page.dirty = false
+    }
+    return this.#page.gen
+  }
+
+  /**
+   * Writes the tab's record. Refused (storage full), the record is gone (tab.ts), so pages
+   * behind cannot take it for theirs, and the page says so: what it seals now will not be
+   * vouched for.
+   */
+  record(w: Where, s?: string): boolean {
+    const n = this.#host.size()
+    this.#page.recordedKeys = n > 0
+    const written = this.#tab.write({ g: this.nextGen(), n, w, a: this.#host.lastActive(), k: this.#share.tag, v: this.#page.vouched, ...(s ? { s } : {}) })
+    if (!written && !s) this.#host.report('quota')
+    return written
+  }
+
+  /** A fresh share, vouched for: nobody but this tab has seen it. */
+  renewShare(): void {
+    this.#share.renew()
+    this.#page.vouched.push(this.#share.tag)
+  }
+
+  /** Another origin may have seen the share: the tab no longer vouches for it. */
+  expose(): void {
+    this.#page.vouched = this.#page.vouched.filter((t) => t !== this.#share.tag)
+  }
+}
