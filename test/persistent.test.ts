@@ -185,6 +185,10 @@ describe('PersistentKeystore', () => {
     expect(await b.store.get('k')).toBe('2')
     expect(localStorage.getItem('unrelated')).toBe('keep')
     expect(await PersistentKeystore.namespaces()).toEqual(['user:1:new'])
+    // A forgotten or empty namespace is refused, not taken for one named "undefined" (or for all of them).
+    await expect(PersistentKeystore.drop(undefined as unknown as string)).rejects.toThrow(/^namespace must be a non-empty, well-formed string/)
+    await expect(PersistentKeystore.drop('')).rejects.toThrow(/^namespace must be/)
+    expect(await PersistentKeystore.namespaces()).toEqual(['user:1:new'])
   })
 
   it('clear() empties the namespace, which stays usable', async () => {
@@ -421,7 +425,7 @@ describe('review: the key check, delete, clear and the nonce', () => {
     expect(Object.keys(localStorage)).toEqual([checkKey])
   })
 
-  /** A record as format 2 sealed it (ChaCha20-Poly1305, a 12-byte nonce): the old #seal, step by step. */
+  /** A record as format 2 sealed it (ChaCha20-Poly1305, a 12-byte nonce): as format 2 wrote it, step by step. */
   async function sealV2(key: Uint8Array, name: string, kind: number, value: Uint8Array, e: number | null): Promise<string> {
     const material = await crypto.subtle.importKey('raw', new Uint8Array(key), 'HKDF', false, ['deriveBits'])
     const info = new TextEncoder().encode('user:1:s1')

@@ -59,12 +59,7 @@ const MIN_KEY_BYTES = 32
 function checked(options: PersistentKeystoreOptions) {
   if (typeof options !== 'object' || options === null) invalid('options', 'an object', options)
   const { namespace, key, storage, defaultTtl, cleanupInterval = 60_000 } = options
-  if (typeof namespace !== 'string' || !namespace || !namespace.isWellFormed()) {
-    invalid('options.namespace', 'a non-empty, well-formed string', namespace)
-  }
-  const serverKey = typeof key === 'string' ? fromBase64(key) : isBytes(key) ? key : undefined
-  if (!serverKey) invalid('options.key', 'a Uint8Array or a base64 (or base64url) string', key)
-  if (serverKey.length < MIN_KEY_BYTES) invalid('options.key length', `at least ${MIN_KEY_BYTES} (random bytes)`, serverKey.length, true)
+  assertNamespace(namespace, 'options.namespace')
   if (defaultTtl !== undefined && !(typeof defaultTtl === 'number' && defaultTtl > 0 && defaultTtl < Infinity)) {
     invalid('options.defaultTtl', 'a positive number of milliseconds', defaultTtl, true)
   }
@@ -72,9 +67,20 @@ function checked(options: PersistentKeystoreOptions) {
     invalid('options.cleanupInterval', 'a positive number of milliseconds or false', cleanupInterval, true)
   }
   const adapter = adapterFor(storage)
+  // Decoded last: a copy of the key made before another option is refused would not be wiped.
+  const serverKey = typeof key === 'string' ? fromBase64(key) : isBytes(key) ? key : undefined
+  if (!serverKey) invalid('options.key', 'a Uint8Array or a base64 (or base64url) string', key)
+  if (serverKey.length < MIN_KEY_BYTES) {
+    if (serverKey !== key) serverKey.fill(0)
+    invalid('options.key length', `at least ${MIN_KEY_BYTES} (random bytes)`, serverKey.length, true)
+  }
   const raw = new Uint8Array(serverKey)
   if (serverKey !== key) serverKey.fill(0) // our copy decoded from base64
   return [namespace, raw, adapter, defaultTtl, cleanupInterval] as const
+}
+
+function assertNamespace(namespace: unknown, what: string): asserts namespace is string {
+  if (typeof namespace !== 'string' || !namespace || !namespace.isWellFormed()) invalid(what, 'a non-empty, well-formed string', namespace)
 }
 
 function assertName(name: unknown): asserts name is string {
@@ -180,6 +186,8 @@ export class PersistentKeystore<S extends Schema<S> = Record<string, Value>> {
    * await PersistentKeystore.drop(`user:${userId}:${sessionId}`)
    */
   static async drop(namespace: string, storage?: PersistentKeystoreOptions['storage']): Promise<number> {
+    // Not a namespace named "undefined" for a forgotten argument.
+    assertNamespace(namespace, 'namespace')
     const adapter = adapterFor(storage)
     const prefix = prefixOf(namespace)
     const keys = [...(await adapter.keys())].filter((key) => key.startsWith(prefix))
