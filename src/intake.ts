@@ -22,7 +22,7 @@ interface Screened {
  */
 export class Intake implements TabHost {
   readonly name: string
-  readonly entries: Entries
+  readonly #entries: Entries
   /** The logout-everywhere epoch the keys belong to (see TabLink.epoch). */
   epoch = ''
   /** The keys deleted everywhere, as this page last saw them (see `Deleted` in lifecycle/tab.ts). */
@@ -34,7 +34,7 @@ export class Intake implements TabHost {
 
   constructor(name: string, entries: Entries) {
     this.name = name
-    this.entries = entries
+    this.#entries = entries
   }
 
   meta(): StateMeta {
@@ -48,17 +48,17 @@ export class Intake implements TabHost {
   // Timers may not have fired: keys past their idle time are not handed to the next page.
   encode(): { bytes: Uint8Array; count: number } {
     this.idle?.check()
-    return encodeEntries(this.entries.map, Date.now(), this.meta())
+    return encodeEntries(this.#entries.map, Date.now(), this.meta())
   }
 
   // Unexpired keys only, as `encode` seals them: a key whose timer has not fired yet must
   // not make the record promise keys that no seal holds (the next page would say `lost`).
   size(): number {
-    return this.entries.count(Date.now())
+    return this.#entries.count(Date.now())
   }
 
   sealWhenHidden(): boolean {
-    return Boolean(this.entries.options.sealWhenHidden)
+    return Boolean(this.#entries.options.sealWhenHidden)
   }
 
   adopt(plain: Uint8Array): boolean {
@@ -66,21 +66,21 @@ export class Intake implements TabHost {
   }
 
   drop(why: 'empty' | 'stale' | 'unrecorded'): void {
-    const held = this.entries.map.size
+    const held = this.#entries.map.size
     // Told even when this page held nothing: the tab's latest state may have had keys.
-    if (why !== 'empty') this.entries.report(why)
-    if (held) this.entries.clear('other-page')
+    if (why !== 'empty') this.#entries.report(why)
+    if (held) this.#entries.clear('other-page')
   }
 
   returned(epoch: string, lastActive: number): void {
     // A logout everywhere while this page sat in the back/forward cache.
     if (epoch !== this.epoch) {
       this.epoch = epoch
-      if (this.entries.map.size) this.entries.clear('other-tab')
+      if (this.#entries.map.size) this.#entries.clear('other-tab')
     }
     // A delete everywhere meanwhile: those keys go, each told as `deleted`.
     const gone = this.#since(this.deleted)
-    if (gone) for (const key of [...this.entries.map.keys()]) if (gone(key)) this.entries.delete(key)
+    if (gone) for (const key of [...this.#entries.map.keys()]) if (gone(key)) this.#entries.delete(key)
     if (this.idle && lastActive > this.idle.last) this.idle.last = lastActive
   }
 
@@ -89,19 +89,19 @@ export class Intake implements TabHost {
   }
 
   report(...args: Parameters<Entries['report']>): void {
-    this.entries.report(...args)
+    this.#entries.report(...args)
   }
 
   persisted(count: number): void {
-    this.entries.events.emit('persisted', { count })
+    this.#entries.events.emit('persisted', { count })
   }
 
   hold(): void {
-    this.entries.events.hold()
+    this.#entries.events.hold()
   }
 
   release(): void {
-    this.entries.events.release()
+    this.#entries.events.release()
   }
 
   /** Keys another tab handed over (`tabs`): our own copies, exactly the bytes; the clones that came over the channel are wiped. */
@@ -117,7 +117,7 @@ export class Intake implements TabHost {
   /** Cleared as another tab asked, under its logout epoch. */
   clearFrom(epoch: string | undefined): void {
     this.epoch = epoch ?? this.tab?.epoch() ?? this.epoch
-    this.entries.clear('other-tab')
+    this.#entries.clear('other-tab')
   }
 
   /** An opened seal, decoded (and wiped) and taken; false when not all of it was. */
@@ -128,8 +128,8 @@ export class Intake implements TabHost {
     } catch {
       // Authenticated yet unreadable: only a bug or a format change gets here. The parser's
       // error is not passed on: V8's JSON.parse quotes the text it failed on, the plaintext.
-      this.entries.report('corrupt')
-      if (this.entries.map.size) this.entries.clear('other-page')
+      this.#entries.report('corrupt')
+      if (this.#entries.map.size) this.#entries.clear('other-page')
       return false
     } finally {
       plain.fill(0)
@@ -150,21 +150,21 @@ export class Intake implements TabHost {
     const { live, expired, dropped } = this.#screen(entries, meta)
     if (dropped && source === 'history') {
       // On a return, this page's keys go.
-      if (this.entries.map.size) this.entries.clear(dropped.reason)
+      if (this.#entries.map.size) this.#entries.clear(dropped.reason)
       return false
     }
     // Keys dropped on arrival never were in the store: only `cleared` says so.
-    if (dropped) this.entries.events.emit('cleared', dropped)
-    else if (source === 'history') this.entries.take(new Map(live))
-    else for (const [key, entry] of live) this.entries.put(key, entry)
-    if (source === 'reload') for (const key of expired) this.entries.tell('expired', key)
+    if (dropped) this.#entries.events.emit('cleared', dropped)
+    else if (source === 'history') this.#entries.take(new Map(live))
+    else for (const [key, entry] of live) this.#entries.put(key, entry)
+    if (source === 'reload') for (const key of expired) this.#entries.tell('expired', key)
     this.restored(source, expired.length)
     return !dropped && live.length === entries.length
   }
 
   restored(source: 'reload' | 'history' | 'tab' | 'none', expired: number): void {
-    this.entries.changed()
-    this.entries.events.emit('restored', { count: this.entries.map.size, expired, source })
+    this.#entries.changed()
+    this.#entries.events.emit('restored', { count: this.#entries.map.size, expired, source })
   }
 
   /**
@@ -196,7 +196,7 @@ export class Intake implements TabHost {
    * `tabs` option brings the code, as only its apps can delete everywhere.
    */
   #since(known: Deleted | undefined): ((key: string) => boolean) | undefined {
-    const since = (this.entries.options.tabs as unknown as TabsConnect | undefined)?.since
+    const since = (this.#entries.options.tabs as unknown as TabsConnect | undefined)?.since
     if (!since) return
     const [now, gone] = since(this.name, known)
     this.deleted = now

@@ -87,7 +87,8 @@ export class SessionKeystore<S extends Schema<S> = Record<string, Value>> {
 
   /** (Re)connects the `idle` option; the last activity carries over, and a first one counts from now. */
   #connectIdle(plugin: IdlePlugin | undefined): void {
-    const { entries, idle } = this.#intake
+    const { idle } = this.#intake
+    const entries = this.#entries
     idle?.stop()
     this.#intake.idle = (plugin as unknown as IdleConnect | undefined)?.(() => entries.map.size && entries.clear('idle'), idle?.last)
   }
