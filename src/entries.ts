@@ -1,9 +1,15 @@
 import { type Entry, type Value, copy, sameValue, wipe } from './encoding'
 import { type ClearReason, Emitter, type ErrorReason, type KeystoreEvents } from './events'
 import { at } from './expiry'
-import type { SessionKeystoreOptions } from './schema'
 
 export type KeyEventName = 'created' | 'read' | 'updated' | 'deleted' | 'expired'
+
+/** The callbacks of the store's options (`session-keystore`'s). */
+export interface Callbacks {
+  onAccess?: ((name: string, callStack: string) => void) | undefined
+  onChanged?: ((name: string, callStack: string) => void) | undefined
+  onExpired?: ((name: string) => void) | undefined
+}
 
 /**
  * The keys of a store and what a change of them does: each key's expiry timer, the
@@ -14,8 +20,8 @@ export type KeyEventName = 'created' | 'read' | 'updated' | 'deleted' | 'expired
 export class Entries {
   readonly map: Map<string, Entry> = new Map()
   readonly events: Emitter<KeystoreEvents> = new Emitter()
-  /** The store's options as they now are: the callbacks and `sealWhenHidden` are read here. */
-  options: SessionKeystoreOptions = {}
+  /** The callbacks as the store's options now give them. */
+  callbacks: Callbacks = {}
   /** Grows by one with every change (the store's `version`). */
   version = 0
   /** The tab's lifecycle, told of every change (see lifecycle/machine.ts). */
@@ -59,7 +65,7 @@ export class Entries {
 
   /** A copy of `entry`'s value, `read` told (only when someone listens: a call stack costs more than the read). */
   read(name: string, entry: Entry): Value {
-    if (this.options.onAccess || this.events.has('read')) this.tell('read', name)
+    if (this.callbacks.onAccess || this.events.has('read')) this.tell('read', name)
     return copy(entry.value)
   }
 
@@ -154,7 +160,7 @@ export class Entries {
   /** Tells a change (or a read) of key `name`: its callback, its event, and for a change a new version. */
   tell(event: KeyEventName, name: string): void {
     if (event !== 'read') this.changed()
-    const { onAccess, onChanged, onExpired } = this.options
+    const { onAccess, onChanged, onExpired } = this.callbacks
     if (event === 'expired') {
       if (onExpired) this.events.call(event, onExpired, name)
     } else {

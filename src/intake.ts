@@ -1,10 +1,15 @@
-import { type Entry, type StateMeta, copy, decodeEntries, encodeEntries, wipe } from './encoding'
+import { type Entry, type StateMeta, type Value, copy, decodeEntries, encodeEntries, wipe } from './encoding'
 import type { Entries } from './entries'
 import type { ClearReason } from './events'
 import type { IdleLink } from './idle'
 import type { TabHost, TabLink } from './lifecycle/machine'
 import type { Deleted } from './lifecycle/tab'
-import type { HandoffEntry, TabsConnect } from './tabs/protocol'
+
+/** An entry as another tab hands it over (tabs/protocol.ts): name, value, absolute expiry (`Infinity`: never). */
+export type HandoffEntry = [name: string, value: Value, expiresAt: number]
+
+/** The keys of store `name` deleted everywhere, as localStorage has them, and a test for those deleted since `known` (the `tabs` option). */
+export type Since = (name: string, known: Deleted | undefined) => [Deleted, ((key: string) => boolean) | undefined]
 
 /** Keys from elsewhere after screening: the live ones, names of the expired ones, or all dropped. */
 interface Screened {
@@ -31,6 +36,13 @@ export class Intake implements TabHost {
   idle: IdleLink | undefined
   /** The tie to the tab, once made (none outside a browser window). */
   tab: TabLink | undefined
+  /** The `sealWhenHidden` option. */
+  whenHidden = false
+  /**
+   * The `tabs` option's reading of the keys deleted everywhere: only its apps can delete
+   * everywhere, so only they ship the code.
+   */
+  since: Since | undefined
 
   constructor(name: string, entries: Entries) {
     this.name = name
@@ -58,7 +70,7 @@ export class Intake implements TabHost {
   }
 
   sealWhenHidden(): boolean {
-    return Boolean(this.#entries.options.sealWhenHidden)
+    return this.whenHidden
   }
 
   adopt(plain: Uint8Array): boolean {
@@ -192,13 +204,11 @@ export class Intake implements TabHost {
 
   /**
    * The keys deleted everywhere, as localStorage has them now, become this page's
-   * knowledge; returns a test for the names deleted since `known` (undefined: none). The
-   * `tabs` option brings the code, as only its apps can delete everywhere.
+   * knowledge; returns a test for the names deleted since `known` (undefined: none).
    */
   #since(known: Deleted | undefined): ((key: string) => boolean) | undefined {
-    const since = (this.#entries.options.tabs as unknown as TabsConnect | undefined)?.since
-    if (!since) return
-    const [now, gone] = since(this.name, known)
+    if (!this.since) return
+    const [now, gone] = this.since(this.name, known)
     this.deleted = now
     return gone
   }

@@ -1,4 +1,4 @@
-import { Entries } from './entries'
+import { type Callbacks, Entries } from './entries'
 import { KeystoreError, invalid } from './errors'
 import { type KeystoreEvents, type Listener, STORE_EVENTS, assertListener } from './events'
 import { checkEntry, checkEverywhere, checkName, checkOptions } from './checks'
@@ -40,6 +40,7 @@ export class SessionKeystore<S extends Schema<S> = Record<string, Value>> {
   /** Keys from elsewhere, and the store's side of the tie to its tab. */
   readonly #intake!: Intake
   readonly #tab: TabLink | undefined
+  #options: SessionKeystoreOptions = {}
   #tabs: TabsLink | undefined
   #destroyed = false
 
@@ -53,7 +54,7 @@ export class SessionKeystore<S extends Schema<S> = Record<string, Value>> {
     this.name = name
     this.#entries = new Entries()
     this.#intake = new Intake(name, this.#entries)
-    this.#entries.options = options as SessionKeystoreOptions
+    this.#use(options as SessionKeystoreOptions)
     this.#connectIdle(options.idle)
     // What happens while restoring is told after the constructor returns, so that
     // listeners attached right after `new SessionKeystore()` hear it too.
@@ -77,12 +78,20 @@ export class SessionKeystore<S extends Schema<S> = Record<string, Value>> {
    * idle lock or tabs off).
    */
   #configure(given: SessionKeystoreOptions): void {
-    const options = { ...this.#entries.options }
+    const options = { ...this.#options }
     for (const [option, value] of Object.entries(given)) if (value !== undefined) options[option as 'name'] = value
-    if (options.idle !== this.#entries.options.idle) this.#connectIdle(options.idle)
-    this.#entries.options = options
+    if (options.idle !== this.#options.idle) this.#connectIdle(options.idle)
+    this.#use(options)
     const connect = options.tabs as unknown as TabsConnect | undefined
     if (connect && !this.#tabs) this.#tabs = connect({ name: this.name, entries: this.#entries, intake: this.#intake })
+  }
+
+  /** Each part takes what it needs of the options. */
+  #use(options: SessionKeystoreOptions): void {
+    this.#options = options
+    this.#entries.callbacks = options as Callbacks
+    this.#intake.whenHidden = Boolean(options.sealWhenHidden)
+    this.#intake.since = (options.tabs as unknown as TabsConnect | undefined)?.since
   }
 
   /** (Re)connects the `idle` option; the last activity carries over, and a first one counts from now. */
@@ -329,7 +338,7 @@ export class SessionKeystore<S extends Schema<S> = Record<string, Value>> {
 
   #everywhere(options: EverywhereOptions | undefined): boolean {
     this.#assertAlive()
-    return checkEverywhere(options, Boolean(this.#entries.options.tabs))
+    return checkEverywhere(options, Boolean(this.#options.tabs))
   }
 
   #lookup(name: unknown, now?: number): Entry | undefined {

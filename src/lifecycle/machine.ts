@@ -1,33 +1,11 @@
-import type { ErrorReason } from '../events'
 import { tag } from '../seal'
 import { AWAY, Share, readShare } from '../share'
 import { Departure, type Heard, keepsName } from './departure'
-import { Keeper, type Page } from './keeper'
+import { Keeper, type Page, type TabHost } from './keeper'
+
+export type { TabHost } from './keeper'
 import { type Intent, type NavigateEventLike, load, navigation } from './placement'
 import { type TabStorage, openTab, token } from './tab'
-
-/** What the page lifecycle needs from a store. */
-export interface TabHost {
-  /** Serialises the live entries, the logout epoch and the last activity; the caller wipes `bytes`. */
-  encode(): { bytes: Uint8Array; count: number }
-  size(): number
-  lastActive(): number
-  /** The `sealWhenHidden` option. */
-  sealWhenHidden(): boolean
-  /** Back from the back/forward cache, the page takes the tab's newer state; false when it dropped it (a logout, idle time). */
-  adopt(plain: Uint8Array): boolean
-  /** Back from the cache, the page drops its keys: the tab's latest state is empty, has keys it cannot have (`stale`), or cannot be known (`unrecorded`). */
-  drop(why: 'empty' | 'stale' | 'unrecorded'): void
-  /** Back from the cache, first thing: the tab's logout epoch now (a logout everywhere since?), and its last activity. */
-  returned(epoch: string, lastActive: number): void
-  /** Entering the cache (true), and back with the tab's state settled (false): idle time is judged then. */
-  frozen(frozen: boolean): void
-  report(reason: ErrorReason, error?: unknown): void
-  persisted(count: number): void
-  /** Events a transition causes are held back while it runs, and delivered once it is over: no listener runs in the middle of one. */
-  hold(): void
-  release(): void
-}
 
 /** A store's tie to its tab, present only in a browser window with usable sessionStorage. */
 export interface TabLink {

@@ -1,7 +1,6 @@
-import { type StateMeta, type Value, isBytes } from '../encoding'
+import { type StateMeta, isBytes } from '../encoding'
 import type { Entries } from '../entries'
-import type { Intake } from '../intake'
-import type { Deleted } from '../lifecycle/tab'
+import type { HandoffEntry, Intake, Since } from '../intake'
 
 /**
  * Tabs of one origin talking over a BroadcastChannel named after the store. Opt-in: the
@@ -24,8 +23,7 @@ import type { Deleted } from '../lifecycle/tab'
  * Anything else (other versions, wrong shapes, oversized lists) is ignored.
  */
 
-/** An entry as it travels: name, value, absolute expiry (`Infinity`: never). */
-export type HandoffEntry = [name: string, value: Value, expiresAt: number]
+export type { HandoffEntry }
 
 /** What the tabs protocol needs from a store. */
 export interface TabsHost {
@@ -78,7 +76,7 @@ export interface StoreInternals {
  * everywhere, as localStorage has them, and a test for those deleted since `known`.
  */
 export type TabsConnect = ((store: StoreInternals) => TabsLink | undefined) & {
-  since?: (name: string, known: Deleted | undefined) => [Deleted, ((key: string) => boolean) | undefined]
+  since?: Since
 }
 
 /** How long a new tab waits for an answer, and how long the answering tab holds the lock. */
