@@ -99,86 +99,112 @@ function isEntry(entry: unknown): entry is HandoffEntry {
   )
 }
 
+/** A message as it comes off the channel: anything at all, read field by field. */
+type Message = { v?: unknown; type?: unknown; id?: unknown; name?: unknown; entries?: unknown; epoch?: unknown; lastActive?: unknown; deleted?: unknown; token?: unknown }
+
 export function connectTabs(channel: ChannelLike, host: TabsHost, locks: LocksLike | undefined, lockPrefix: string): TabsLink {
-  let waiting: { id: string; timer: ReturnType<typeof setTimeout> } | undefined
-  let closed = false
-
-  const answer = (id: string): void => {
-    if (host.isEmpty()) return
-    channel.postMessage({ v: VERSION, type: 'give', id, entries: host.entries(), ...host.meta() })
-  }
-
-  channel.addEventListener('message', ({ data }) => {
-    // The channel is shared with any same-origin script: nothing it sends may throw here.
-    try {
-      if (closed || !data || typeof data !== 'object') return
-      const message = data as { v?: unknown; type?: unknown; id?: unknown; name?: unknown; entries?: unknown; epoch?: unknown; lastActive?: unknown; deleted?: unknown; token?: unknown }
-      if (message.v !== VERSION) return
-      if (message.type === 'ask' && typeof message.id === 'string' && message.id.length <= 64) {
-        const id = message.id
-        // Web Locks pick one answering tab: the lock is held while the asker waits, so
-        // the other tabs find it taken. Only tabs with keys compete: an empty one that
-        // won would hold the lock with nothing to give. Without Web Locks every tab
-        // answers and the asker keeps the first answer.
-        if (host.isEmpty()) return
-        if (locks) {
-          void locks
-            .request(`${lockPrefix}:${id}`, { ifAvailable: true }, async (lock) => {
-              if (!lock || closed) return
-              answer(id)
-              await new Promise((resolve) => setTimeout(resolve, HANDOFF_TIMEOUT))
-            })
-            .catch(() => undefined)
-        } else answer(id)
-      } else if (message.type === 'give' && waiting && message.id === waiting.id) {
-        const { entries, epoch, lastActive, deleted } = message
-        if (!Array.isArray(entries) || entries.length > MAX_HANDOFF_ENTRIES || !entries.every(isEntry)) return
-        if (typeof epoch !== 'string' || typeof lastActive !== 'number' || !Number.isFinite(lastActive)) return
-        clearTimeout(waiting.timer)
-        waiting = undefined
-        // `deleted` is taken as it comes: the store reads anything but a map of its tokens as knowing none.
-        if (host.isEmpty()) host.receive(entries, { epoch, lastActive, deleted: deleted as StateMeta['deleted'] })
-      } else if (message.type === 'clear') {
-        // A logout wins over a handoff in flight: its answer may have been sent before it.
-        if (waiting) {
-          clearTimeout(waiting.timer)
-          waiting = undefined
-          host.unanswered()
-        }
-        host.clearHere(typeof message.epoch === 'string' ? message.epoch : undefined)
-      } else if (message.type === 'delete' && typeof message.name === 'string') {
-        host.deleteHere(message.name, message.token)
-      }
-    } catch {
-      // ignored: a foreign message must not disturb the store
-    }
-  })
-
-  return {
-    get pending() {
-      return waiting !== undefined
-    },
-    ask(): void {
-      const id = Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, '0')).join('')
-      const timer = setTimeout(() => {
-        waiting = undefined
-        if (!closed) host.unanswered()
-      }, HANDOFF_TIMEOUT)
-      ;(timer as { unref?: () => void }).unref?.()
-      waiting = { id, timer }
-      channel.postMessage({ v: VERSION, type: 'ask', id })
-    },
-    clearEverywhere(epoch: string): void {
-      channel.postMessage({ v: VERSION, type: 'clear', epoch })
-    },
-    deleteEverywhere(name: string): void {
-      channel.postMessage({ v: VERSION, type: 'delete', name, token: host.forget(name) })
-    },
-    close(): void {
-      closed = true
-      if (waiting) clearTimeout(waiting.timer)
-      channel.close()
-    },
-  }
+  return new Link(channel, host, locks, lockPrefix)
 }
 
+class Link implements TabsLink {
+  readonly #channel: ChannelLike
+  readonly #host: TabsHost
+  readonly #locks: LocksLike | undefined
+  readonly #lockPrefix: string
+  #waiting: { id: string; timer: ReturnType<typeof setTimeout> } | undefined
+  #closed = false
+
+  constructor(channel: ChannelLike, host: TabsHost, locks: LocksLike | undefined, lockPrefix: string) {
+    this.#channel = channel
+    this.#host = host
+    this.#locks = locks
+    this.#lockPrefix = lockPrefix
+    channel.addEventListener('message', ({ data }) => {
+      // The channel is shared with any same-origin script: nothing it sends may throw here.
+      try {
+        if (!this.#closed && data && typeof data === 'object' && (data as Message).v === VERSION) this.#receive(data as Message)
+      } catch {
+        // ignored: a foreign message must not disturb the store
+      }
+    })
+  }
+
+  get pending(): boolean {
+    return this.#waiting !== undefined
+  }
+
+  ask(): void {
+    const id = Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, '0')).join('')
+    const timer = setTimeout(() => {
+      this.#waiting = undefined
+      if (!this.#closed) this.#host.unanswered()
+    }, HANDOFF_TIMEOUT)
+    ;(timer as { unref?: () => void }).unref?.()
+    this.#waiting = { id, timer }
+    this.#channel.postMessage({ v: VERSION, type: 'ask', id })
+  }
+
+  clearEverywhere(epoch: string): void {
+    this.#channel.postMessage({ v: VERSION, type: 'clear', epoch })
+  }
+
+  deleteEverywhere(name: string): void {
+    this.#channel.postMessage({ v: VERSION, type: 'delete', name, token: this.#host.forget(name) })
+  }
+
+  close(): void {
+    this.#closed = true
+    if (this.#waiting) clearTimeout(this.#waiting.timer)
+    this.#channel.close()
+  }
+
+  #receive(message: Message): void {
+    const host = this.#host
+    if (message.type === 'ask' && typeof message.id === 'string' && message.id.length <= 64) this.#asked(message.id)
+    else if (message.type === 'give' && this.#waiting && message.id === this.#waiting.id) {
+      const { entries, epoch, lastActive, deleted } = message
+      if (!Array.isArray(entries) || entries.length > MAX_HANDOFF_ENTRIES || !entries.every(isEntry)) return
+      if (typeof epoch !== 'string' || typeof lastActive !== 'number' || !Number.isFinite(lastActive)) return
+      this.#stopWaiting()
+      // `deleted` is taken as it comes: the store reads anything but a map of its tokens as knowing none.
+      if (host.isEmpty()) host.receive(entries, { epoch, lastActive, deleted: deleted as StateMeta['deleted'] })
+    } else if (message.type === 'clear') {
+      // A logout wins over a handoff in flight: its answer may have been sent before it.
+      if (this.#waiting) {
+        this.#stopWaiting()
+        host.unanswered()
+      }
+      host.clearHere(typeof message.epoch === 'string' ? message.epoch : undefined)
+    } else if (message.type === 'delete' && typeof message.name === 'string') {
+      host.deleteHere(message.name, message.token)
+    }
+  }
+
+  /**
+   * Web Locks pick one answering tab: the lock is held while the asker waits, so the other
+   * tabs find it taken. Only tabs with keys compete: an empty one that won would hold the
+   * lock with nothing to give. Without Web Locks every tab answers and the asker keeps the
+   * first answer.
+   */
+  #asked(id: string): void {
+    if (this.#host.isEmpty()) return
+    if (!this.#locks) return this.#answer(id)
+    void this.#locks
+      .request(`${this.#lockPrefix}:${id}`, { ifAvailable: true }, async (lock) => {
+        if (!lock || this.#closed) return
+        this.#answer(id)
+        await new Promise((resolve) => setTimeout(resolve, HANDOFF_TIMEOUT))
+      })
+      .catch(() => undefined)
+  }
+
+  #answer(id: string): void {
+    if (this.#host.isEmpty()) return
+    this.#channel.postMessage({ v: VERSION, type: 'give', id, entries: this.#host.entries(), ...this.#host.meta() })
+  }
+
+  #stopWaiting(): void {
+    clearTimeout(this.#waiting!.timer)
+    this.#waiting = undefined
+  }
+}
