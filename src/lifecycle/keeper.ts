@@ -1,5 +1,6 @@
-import { seal } from '../seal'
-import type { Share } from '../share'
+import { seal, tag } from '../seal'
+import { type Share, readShare } from '../share'
+import { keepsName } from './departure'
 import type { ErrorReason } from '../events'
 import { type Intent, catchUp, context } from './placement'
 import { type TabRecord, type TabStorage, type Where, token } from './tab'
@@ -56,6 +57,22 @@ export interface Page {
   /** When the page last came back from the cache: the page it left may still write (`#heard`). */
   restoredAt: number
 }
+
+/** A fresh page's state, from the tab's record as it found it. */
+export const freshPage = (record: TabRecord | undefined | null): Page => ({
+  state: 'active',
+  intent: undefined,
+  gen: record?.g ?? token(),
+  dirty: false,
+  swapped: undefined,
+  left: undefined,
+  recordedKeys: false,
+  vouched: record?.v ?? [],
+  leftShown: false,
+  persistent: false,
+  sealedHidden: false,
+  restoredAt: -Infinity,
+})
 
 const isQuotaError = (error: unknown): boolean =>
   error instanceof DOMException && (error.name === 'QuotaExceededError' || error.code === 22)
@@ -147,6 +164,38 @@ export class Keeper {
     const written = this.#tab.write({ g: this.nextGen(), n, w, a: this.#host.lastActive(), k: this.#share.tag, v: this.#page.vouched, ...(s ? { s } : {}) })
     if (!written && !s) this.#host.report('quota')
     return written
+  }
+
+  /**
+   * At load: the share in `window.name` is trusted only as the one the tab's state goes
+   * with, and no other origin saw: any site the tab visited may have planted one it knows.
+   * Where other origins read the name, only from a previous page that said where it went
+   * and sealed for this one: there a departure can go untold (Firefox at times fires no
+   * `pagehide` at all, measured), which leaves the record `live`. (Not a fresh share at
+   * every load: Firefox gives a page reached by Back the name its entry had.)
+   */
+  trust(found: ReturnType<typeof readShare>, record: TabRecord | undefined | null): void {
+    const page = this.#page
+    const known = found instanceof Uint8Array && tag(found)
+    if (known && keepsName() && record?.w !== 'sealed' && record?.w !== 'slot') page.vouched = page.vouched.filter((t) => t !== known)
+    if (known && record?.k === known && page.vouched.includes(known)) this.#share.use(found as Uint8Array, known)
+    else this.renewShare()
+  }
+
+  /**
+   * Back from the cache: the shares the tab vouches for now, and a fresh one for this page
+   * unless its own is among them. WebKit clears `window.name` for other origins in a
+   * top-level window without an opener (measured): an empty one says the other origin saw
+   * nothing. Not where the name is kept (a window another page opened, a frame): there a
+   * site that read the share can empty it before Back. Chromium shows a restored page its
+   * own stale value.
+   */
+  vouchAgain(record: TabRecord | undefined | null): void {
+    const page = this.#page
+    page.vouched = record?.v ?? []
+    if (page.vouched.includes(this.#share.tag)) return
+    if (page.leftShown && !keepsName() && readShare(this.#name) === undefined) page.vouched.push(this.#share.tag)
+    else this.renewShare()
   }
 
   /** A fresh share, vouched for: nobody but this tab has seen it. */

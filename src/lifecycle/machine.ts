@@ -1,11 +1,10 @@
-import { tag } from '../seal'
 import { AWAY, Share, readShare } from '../share'
 import { Departure, type Heard, keepsName } from './departure'
-import { Keeper, type Page, type TabHost } from './keeper'
+import { Keeper, type Page, type TabHost, freshPage } from './keeper'
 
 export type { TabHost } from './keeper'
 import { type Intent, type NavigateEventLike, load, navigation } from './placement'
-import { type TabStorage, openTab, token } from './tab'
+import { type TabStorage, openTab } from './tab'
 
 /** A store's tie to its tab, present only in a browser window with usable sessionStorage. */
 export interface TabLink {
@@ -88,7 +87,6 @@ export function linkTab(name: string, host: TabHost): TabLink | undefined {
 
 class Lifecycle implements TabLink {
   readonly restored: Uint8Array | undefined
-  readonly #name: string
   readonly #host: TabHost
   readonly #tab: TabStorage
   readonly #share: Share
@@ -101,7 +99,6 @@ class Lifecycle implements TabLink {
   #scheduled = false
 
   constructor(name: string, host: TabHost, tab: TabStorage, share: ReturnType<typeof readShare>) {
-    this.#name = name
     this.#host = host
     this.#tab = tab
     const sealed = tab.takeSealed()
@@ -111,32 +108,10 @@ class Lifecycle implements TabLink {
     this.#lost = Boolean(loaded && 'error' in loaded)
     if (loaded && 'error' in loaded) host.report(loaded.error)
     this.restored = loaded && 'plain' in loaded ? loaded.plain : undefined
-    const page = (this.#page = {
-      state: ACTIVE,
-      intent: undefined,
-      gen: record?.g ?? token(),
-      dirty: false,
-      swapped: undefined,
-      left: undefined,
-      recordedKeys: false,
-      vouched: record?.v ?? [],
-      leftShown: false,
-      persistent: false,
-      sealedHidden: false,
-      restoredAt: -Infinity,
-    } satisfies Page as Page)
-    // The share in `window.name` is trusted only as the one the tab's state goes with, and
-    // no other origin saw: any site the tab visited may have planted one it knows. Where
-    // other origins read the name, only from a previous page that said where it went and
-    // sealed for this one: there a departure can go untold (Firefox at times fires no
-    // `pagehide` at all, measured), which leaves the record `live`. (Not a fresh share at
-    // every load: Firefox gives a page reached by Back the name its entry had.)
+    const page = (this.#page = freshPage(record))
     this.#share = new Share(name)
     this.#keep = new Keeper(name, host, tab, this.#share, page)
-    const found = share instanceof Uint8Array && tag(share)
-    if (found && keepsName() && record?.w !== 'sealed' && record?.w !== 'slot') page.vouched = page.vouched.filter((t) => t !== found)
-    if (found && record?.k === found && page.vouched.includes(found)) this.#share.use(share as Uint8Array, found)
-    else this.#keep.renewShare()
+    this.#keep.trust(share, record)
     this.#share.show(true)
     this.#listen('addEventListener')
   }
@@ -310,15 +285,7 @@ class Lifecycle implements TabLink {
     page.left = undefined
     page.restoredAt = Date.now()
     this.#keep.catchUp(record)
-    page.vouched = record?.v ?? []
-    if (!page.vouched.includes(this.#share.tag)) {
-      // WebKit clears `window.name` for other origins in a top-level window without an
-      // opener (measured): an empty one says the other origin saw nothing. Not where the
-      // name is kept (a window another page opened, a frame): there a site that read the
-      // share can empty it before Back. Chromium shows a restored page its own stale value.
-      if (page.leftShown && !keepsName() && readShare(this.#name) === undefined) page.vouched.push(this.#share.tag)
-      else this.#keep.renewShare()
-    }
+    this.#keep.vouchAgain(record)
     // Rewritten on every return: WebKit cleared it, Chromium shows this page a stale view,
     // and Firefox restores it (and its first reload reverts a write made now: measured).
     this.#share.show(true)
