@@ -50,7 +50,8 @@ export function readShare(storeName: string): Uint8Array | undefined | null | ty
   const hex = readWindowName()[SHARE_PREFIX + storeName]
   if (hex === undefined || hex === AWAY) return hex
   if (typeof hex !== 'string' || !/^[0-9a-f]{64}$/.test(hex)) return null
-  return Uint8Array.from({ length: SHARE_LENGTH }, (_, i) => parseInt(hex.slice(i * 2, i * 2 + 2), 16))
+  // `map` of a typed array, not `Uint8Array.from` of an array-like: half the time in V8.
+  return new Uint8Array(SHARE_LENGTH).map((_, i) => parseInt(hex.slice(i * 2, i * 2 + 2), 16))
 }
 
 /**
@@ -63,11 +64,14 @@ export function writeShare(storeName: string, share: Uint8Array | string | undef
   if (share !== undefined) shares[key] = typeof share === 'string' ? share : toHex(share)
   // eslint-disable-next-line @typescript-eslint/no-dynamic-delete -- a plain JSON object of our own parsing
   else delete shares[key]
+  const name = Object.keys(shares).length ? JSON.stringify(shares) : ''
   // A page back from Chromium's back/forward cache sees its own stale `window.name`, and
   // Chromium drops a write of that same value although the tab holds another one (a later
   // page's): the next page would find the wrong share (measured). A different value first.
-  window.name = '\0'
-  window.name = Object.keys(shares).length ? JSON.stringify(shares) : ''
+  // Only then: a write of any other value is not dropped, and each write costs as much as
+  // the rest of a load's work on the share (an IPC in Chromium, measured).
+  if (window.name === name) window.name = '\0'
+  window.name = name
 }
 
 /** S1 of a store as this page holds it: its bytes, its tag (computed once per share), and whether `window.name` shows it. */

@@ -53,6 +53,22 @@ describe('hostile window.name', () => {
     }
   })
 
+  it('writes another value first only when the one it writes is the one the page sees (Chromium drops that write)', () => {
+    const share = randomBytes(SHARE_LENGTH)
+    const own = Object.getOwnPropertyDescriptor(window, 'name') ?? Object.getOwnPropertyDescriptor(Object.getPrototypeOf(window), 'name')!
+    const writes: string[] = []
+    Object.defineProperty(window, 'name', { configurable: true, get: () => own.get!.call(window), set: (v: string) => (writes.push(v), own.set!.call(window, v)) })
+    try {
+      writeShare('a', share)
+      const value = window.name
+      writeShare('a', share) // the same again: a page back from the cache rewriting the share it sees
+      writeShare('a', undefined)
+      expect(writes).toEqual([value, '\0', value, ''])
+    } finally {
+      Object.defineProperty(window, 'name', own)
+    }
+  })
+
   it('keeps foreign entries only when they are small and flat', () => {
     window.name = JSON.stringify({ flat: 'kept', n: 1, nested: { a: 1 }, list: [1], long: 'x'.repeat(5000) })
     writeShare('a', randomBytes(SHARE_LENGTH))
