@@ -146,14 +146,16 @@ export function encodeEntries(entries: ReadonlyMap<string, Entry>, now: number, 
 /** Reverses `encodeEntries` (on authenticated input only). Throws on anything malformed. */
 export function decodeEntries(bytes: Uint8Array): { entries: [string, Entry][] } & StateMeta {
   const end = 4 + new DataView(bytes.buffer, bytes.byteOffset).getUint32(0)
-  const [head, lastActive, ...header] = JSON.parse(new TextDecoder().decode(bytes.subarray(4, end))) as [string | [string, Record<string, string>], number, ...unknown[]]
+  // The entries are read in place, from index 2: no copy of the header without its first two.
+  const header = JSON.parse(new TextDecoder().decode(bytes.subarray(4, end))) as unknown[]
+  const head = header[0] as string | [string, Record<string, string>]
   const [epoch, deleted] = typeof head === 'string' ? [head] : head
   const entries: [string, Entry][] = []
   let at = end
-  for (let i = 0; i < header.length; i += 3) {
+  for (let i = 2; i < header.length; i += 3) {
     const value = header[i + 1] as string | number
     entries.push([header[i] as string, { value: typeof value === 'string' ? value : bytes.slice(at, (at += value)), expiresAt: (header[i + 2] as number | null) ?? Infinity }])
   }
   if (at > bytes.length) throw new RangeError('byte values run past the end')
-  return { entries, epoch, lastActive, deleted }
+  return { entries, epoch, lastActive: header[1] as number, deleted }
 }

@@ -110,7 +110,6 @@ const attempt = <T>(action: () => T, fallback: T): T => {
     return fallback
   }
 }
-const idKeyOf = (name: string): string => `tab-keystore/tab/${name}`
 const get = (area: Storage | undefined, key: string): string | null => attempt(() => area?.getItem(key) ?? null, null)
 const remove = (area: Storage | undefined, key: string): void => attempt(() => area?.removeItem(key), undefined)
 const set = (area: Storage | undefined, key: string, value: string): boolean => attempt(() => (area!.setItem(key, value), true), false)
@@ -124,7 +123,7 @@ const set = (area: Storage | undefined, key: string, value: string): boolean => 
  */
 export function openTab(name: string, copy: boolean): TabStorage | { error: unknown } {
   const sealedKey = `tab-keystore:${name}`
-  const idKey = idKeyOf(name)
+  const idKey = `tab-keystore/tab/${name}`
   let session: Storage
   let local: Storage
   let id: string | null
