@@ -228,18 +228,26 @@ window.benchSize = ({ count, secretBytes, iterations, opReps, theirs = true }) =
   const floor = floorCase(secrets)
   const floorTimes = { setItem: [], getItem: [], encrypt: [], decrypt: [] }
   const batch = 5
-  for (let rep = 0; rep < Math.ceil(iterations / batch); rep++) {
+  const runOurs = () => {
     flush.ours.push(...ourFlush(secrets, batch))
     restore.ours.push(...ourRestore(secrets, batch))
-    floorSamples(floor, batch, floorTimes)
-    if (theirs && !theirError) {
-      try {
-        flush.theirs.push(...theirFlush(secrets, batch))
-        restore.theirs.push(...theirRestore(secrets, batch))
-      } catch (error) {
-        theirError = `${error.name}: ${error.message}`
-      }
+  }
+  const runTheirs = () => {
+    if (!theirs || theirError) return
+    try {
+      flush.theirs.push(...theirFlush(secrets, batch))
+      restore.theirs.push(...theirRestore(secrets, batch))
+    } catch (error) {
+      theirError = `${error.name}: ${error.message}`
     }
+  }
+  // Each library goes first in every other round: neither always runs right after the
+  // other's garbage, nor always first after the floor.
+  for (let rep = 0; rep < Math.ceil(iterations / batch); rep++) {
+    if (rep & 1) runTheirs()
+    runOurs()
+    floorSamples(floor, batch, floorTimes)
+    if (!(rep & 1)) runTheirs()
   }
   resetTab()
   const storeBytes = secrets.reduce((sum, s) => sum + s.name.length + s.text.length, 0)
@@ -254,5 +262,8 @@ window.benchSize = ({ count, secretBytes, iterations, opReps, theirs = true }) =
     ops: opReps ? opFigures(secrets, opReps) : null,
   }
 }
+
+/** The per-operation figures of one size on their own (bench/run.js runs them after every flush and restore). */
+window.benchOps = ({ count, secretBytes, opReps }) => opFigures(makeSecrets(count, secretBytes), opReps)
 
 window.ready = true
