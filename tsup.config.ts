@@ -1,6 +1,12 @@
 import { defineConfig } from 'tsup'
 
-const entry = { index: 'src/index.ts', tabs: 'src/tabs/index.ts', idle: 'src/idle.ts', persistent: 'src/persistent/index.ts', react: 'src/react.ts' }
+const entry = {
+  index: 'src/index.ts',
+  tabs: 'src/tabs/index.ts',
+  idle: 'src/idle.ts',
+  persistent: 'src/persistent/index.ts',
+  react: 'src/react.ts',
+}
 
 export default defineConfig([
   // ESM keeps @noble/ciphers external, so an app that uses it too ships it once.

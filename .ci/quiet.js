@@ -4,7 +4,11 @@ import { spawnSync } from 'node:child_process'
 
 const [label, command, ...args] = process.argv.slice(2)
 const started = Date.now()
-const result = spawnSync(command, args, { encoding: 'utf8', shell: process.platform === 'win32', env: { ...process.env, NO_COLOR: '1' } })
+const result = spawnSync(command, args, {
+  encoding: 'utf8',
+  shell: process.platform === 'win32',
+  env: { ...process.env, NO_COLOR: '1' },
+})
 if (result.status === 0) {
   // A test runner's count line, when it has one, says what passed.
   const plain = (result.stdout ?? '').replace(new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, 'g'), '') // colours off

@@ -45,7 +45,8 @@ try {
   // enough for V8 to optimise the restore: after 10 restores at 50 keys alone, whichever
   // size came first measured its restore 1.5 to 4 times slower than in a later run (the
   // 1-key restore, 0.52 ms in an earlier RESULTS.md, 0.13 ms warm: issue 23).
-  for (const count of [1, 50]) await page.evaluate((s) => window.benchSize(s), { count, secretBytes: 32, iterations: quick ? 20 : 100, opReps: 1 })
+  for (const count of [1, 50])
+    await page.evaluate((s) => window.benchSize(s), { count, secretBytes: 32, iterations: quick ? 20 : 100, opReps: 1 })
   for (const size of plan) {
     process.stdout.write(`${size.count} keys… `)
     results.push(await page.evaluate((s) => window.benchSize(s), size))
@@ -56,7 +57,6 @@ try {
   await server.close()
 }
 const size = await sizes()
-
 
 // --- report ----------------------------------------------------------------------------
 
@@ -88,7 +88,13 @@ for (const r of results) {
 }
 const failures = results.filter((r) => r.theirError)
 if (failures.length) {
-  lines.push('', ...failures.map((r) => `session-keystore at ${r.count.toLocaleString('en')} keys: \`${r.theirError}\` (its \`persist()\` throws: all keys would be lost at unload).`))
+  lines.push(
+    '',
+    ...failures.map(
+      (r) =>
+        `session-keystore at ${r.count.toLocaleString('en')} keys: \`${r.theirError}\` (its \`persist()\` throws: all keys would be lost at unload).`,
+    ),
+  )
 }
 lines.push(
   '',
@@ -118,7 +124,9 @@ lines.push(
 )
 for (const r of results.filter((x) => x.ops)) {
   for (const [op, libs] of Object.entries(r.ops)) {
-    lines.push(`| ${r.count} | ${op} | ${ns(libs.ours)} | ${ns(libs['ours (bytes)'])} | ${ns(libs.theirs)} | ${ratio(libs.theirs, libs.ours)} |`)
+    lines.push(
+      `| ${r.count} | ${op} | ${ns(libs.ours)} | ${ns(libs['ours (bytes)'])} | ${ns(libs.theirs)} | ${ratio(libs.theirs, libs.ours)} |`,
+    )
   }
 }
 lines.push(
@@ -145,7 +153,12 @@ console.log(lines.join('\n'))
 
 /** Flush and restore time against number of keys, log-log, both libraries. */
 function chart(rows) {
-  const W = 700, H = 400, left = 70, right = 200, top = 30, bottom = 50
+  const W = 700,
+    H = 400,
+    left = 70,
+    right = 200,
+    top = 30,
+    bottom = 50
   const series = [
     ['tab-keystore flush', '#1f6feb', (r) => r.flush.ours, ''],
     ['tab-keystore restore', '#1f6feb', (r) => r.restore.ours, '6 4'],
@@ -159,22 +172,38 @@ function chart(rows) {
   const [y0, y1] = [Math.floor(lx(Math.min(...values))), Math.ceil(lx(Math.max(...values)))]
   const px = (v) => left + ((lx(v) - x0) / (x1 - x0 || 1)) * (W - left - right)
   const py = (v) => H - bottom - ((lx(v) - y0) / (y1 - y0 || 1)) * (H - top - bottom)
-  const out = [`<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="12">`, `<rect width="${W}" height="${H}" fill="white"/>`]
-  out.push(`<text x="${left}" y="18" font-size="14">Flush and restore time (ms, log scale) against number of keys (log scale)</text>`)
+  const out = [
+    `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="12">`,
+    `<rect width="${W}" height="${H}" fill="white"/>`,
+  ]
+  out.push(
+    `<text x="${left}" y="18" font-size="14">Flush and restore time (ms, log scale) against number of keys (log scale)</text>`,
+  )
   for (let e = y0; e <= y1; e++) {
     const y = py(10 ** e)
-    out.push(`<line x1="${left}" x2="${W - right}" y1="${y}" y2="${y}" stroke="#ddd"/><text x="${left - 8}" y="${y + 4}" text-anchor="end">${10 ** e >= 1 ? 10 ** e : (10 ** e).toFixed(-e)}</text>`)
+    out.push(
+      `<line x1="${left}" x2="${W - right}" y1="${y}" y2="${y}" stroke="#ddd"/><text x="${left - 8}" y="${y + 4}" text-anchor="end">${10 ** e >= 1 ? 10 ** e : (10 ** e).toFixed(-e)}</text>`,
+    )
   }
-  for (const x of xs) out.push(`<line x1="${px(x)}" x2="${px(x)}" y1="${top}" y2="${H - bottom}" stroke="#eee"/><text x="${px(x)}" y="${H - bottom + 18}" text-anchor="middle">${x.toLocaleString('en')}</text>`)
+  for (const x of xs)
+    out.push(
+      `<line x1="${px(x)}" x2="${px(x)}" y1="${top}" y2="${H - bottom}" stroke="#eee"/><text x="${px(x)}" y="${H - bottom + 18}" text-anchor="middle">${x.toLocaleString('en')}</text>`,
+    )
   out.push(`<text x="${(left + W - right) / 2}" y="${H - 10}" text-anchor="middle">keys</text>`)
   series.forEach(([label, color, get, dash], i) => {
     const points = rows.filter((r) => get(r)).map((r) => `${px(r.count).toFixed(1)},${py(get(r)).toFixed(1)}`)
-    out.push(`<polyline fill="none" stroke="${color}" stroke-width="2" stroke-dasharray="${dash}" points="${points.join(' ')}"/>`)
+    out.push(
+      `<polyline fill="none" stroke="${color}" stroke-width="2" stroke-dasharray="${dash}" points="${points.join(' ')}"/>`,
+    )
     for (const p of points) out.push(`<circle cx="${p.split(',')[0]}" cy="${p.split(',')[1]}" r="3" fill="${color}"/>`)
     const ly = top + 20 + i * 20
-    out.push(`<line x1="${W - right + 12}" x2="${W - right + 36}" y1="${ly}" y2="${ly}" stroke="${color}" stroke-width="2" stroke-dasharray="${dash}"/><text x="${W - right + 42}" y="${ly + 4}">${label}</text>`)
+    out.push(
+      `<line x1="${W - right + 12}" x2="${W - right + 36}" y1="${ly}" y2="${ly}" stroke="${color}" stroke-width="2" stroke-dasharray="${dash}"/><text x="${W - right + 42}" y="${ly + 4}">${label}</text>`,
+    )
   })
-  out.push(`<text x="${W - right + 12}" y="${top + 110}" fill="#555">session-keystore</text><text x="${W - right + 12}" y="${top + 126}" fill="#555">throws above 64 KiB</text>`)
+  out.push(
+    `<text x="${W - right + 12}" y="${top + 110}" fill="#555">session-keystore</text><text x="${W - right + 12}" y="${top + 126}" fill="#555">throws above 64 KiB</text>`,
+  )
   out.push('</svg>')
   return out.join('\n')
 }

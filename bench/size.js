@@ -55,12 +55,23 @@ async function gzippedSize(contents, external = []) {
 export async function sizes() {
   return {
     ours: await gzippedSize(`import { SessionKeystore } from './dist/index.js'; globalThis.x = SessionKeystore`),
-    withTabs: await gzippedSize(`import { SessionKeystore } from './dist/index.js'; import { tabs } from './dist/tabs.js'; globalThis.x = [SessionKeystore, tabs]`),
-    withIdle: await gzippedSize(`import { SessionKeystore } from './dist/index.js'; import { idle } from './dist/idle.js'; globalThis.x = [SessionKeystore, idle]`),
-    persistent: await gzippedSize(`import { PersistentKeystore } from './dist/persistent.js'; globalThis.x = PersistentKeystore`),
+    withTabs: await gzippedSize(
+      `import { SessionKeystore } from './dist/index.js'; import { tabs } from './dist/tabs.js'; globalThis.x = [SessionKeystore, tabs]`,
+    ),
+    withIdle: await gzippedSize(
+      `import { SessionKeystore } from './dist/index.js'; import { idle } from './dist/idle.js'; globalThis.x = [SessionKeystore, idle]`,
+    ),
+    persistent: await gzippedSize(
+      `import { PersistentKeystore } from './dist/persistent.js'; globalThis.x = PersistentKeystore`,
+    ),
     // What the React entry adds to the core import (React itself left out, as the app has it).
-    withReact: await gzippedSize(`import { SessionKeystore } from './dist/index.js'; import { useKey, usePending } from './dist/react.js'; globalThis.x = [SessionKeystore, useKey, usePending]`, ['react']),
-    aead: await gzippedSize(`import { chacha20poly1305 } from '@noble/ciphers/chacha.js'; globalThis.x = chacha20poly1305`),
+    withReact: await gzippedSize(
+      `import { SessionKeystore } from './dist/index.js'; import { useKey, usePending } from './dist/react.js'; globalThis.x = [SessionKeystore, useKey, usePending]`,
+      ['react'],
+    ),
+    aead: await gzippedSize(
+      `import { chacha20poly1305 } from '@noble/ciphers/chacha.js'; globalThis.x = chacha20poly1305`,
+    ),
     theirs: await gzippedSize(`import SessionKeystore from 'session-keystore'; globalThis.x = SessionKeystore`),
   }
 }
@@ -68,10 +79,18 @@ export async function sizes() {
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const { ours, withTabs, withIdle, withReact, persistent, aead, theirs } = await sizes()
   const kb = (n) => `${(n / 1000).toFixed(2)} kB`
-  console.log(`tab-keystore       ${kb(ours.gzipped)} gzipped (${kb(ours.minified)} minified): the AEAD ${kb(aead.gzipped)} alone, our own code ${kb(ours.gzipped - aead.gzipped)}`)
-  console.log(`  with /tabs       ${kb(withTabs.gzipped)} gzipped (${kb(withTabs.minified)} minified): /tabs adds ${kb(withTabs.gzipped - ours.gzipped)}`)
-  console.log(`  with /idle       ${kb(withIdle.gzipped)} gzipped (${kb(withIdle.minified)} minified): /idle adds ${kb(withIdle.gzipped - ours.gzipped)}`)
-  console.log(`  with /react      ${kb(withReact.gzipped)} gzipped (${kb(withReact.minified)} minified), React left out: /react adds ${kb(withReact.gzipped - ours.gzipped)}`)
+  console.log(
+    `tab-keystore       ${kb(ours.gzipped)} gzipped (${kb(ours.minified)} minified): the AEAD ${kb(aead.gzipped)} alone, our own code ${kb(ours.gzipped - aead.gzipped)}`,
+  )
+  console.log(
+    `  with /tabs       ${kb(withTabs.gzipped)} gzipped (${kb(withTabs.minified)} minified): /tabs adds ${kb(withTabs.gzipped - ours.gzipped)}`,
+  )
+  console.log(
+    `  with /idle       ${kb(withIdle.gzipped)} gzipped (${kb(withIdle.minified)} minified): /idle adds ${kb(withIdle.gzipped - ours.gzipped)}`,
+  )
+  console.log(
+    `  with /react      ${kb(withReact.gzipped)} gzipped (${kb(withReact.minified)} minified), React left out: /react adds ${kb(withReact.gzipped - ours.gzipped)}`,
+  )
   console.log(`  /persistent      ${kb(persistent.gzipped)} gzipped (${kb(persistent.minified)} minified), on its own`)
   console.log(`session-keystore   ${kb(theirs.gzipped)} gzipped (${kb(theirs.minified)} minified)`)
   if (process.argv.includes('--check')) {
@@ -80,6 +99,8 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
       process.exit(1)
     }
     const own = ours.gzipped - aead.gzipped
-    console.log(`within the budget of ${kb(BUDGET)}; our own code is ${kb(own)}, the target ${kb(TARGET)} ${own <= TARGET ? 'is met' : 'is not met: see bench/size.js'}`)
+    console.log(
+      `within the budget of ${kb(BUDGET)}; our own code is ${kb(own)}, the target ${kb(TARGET)} ${own <= TARGET ? 'is met' : 'is not met: see bench/size.js'}`,
+    )
   }
 }

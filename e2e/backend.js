@@ -9,7 +9,9 @@ export function createBackend() {
   const sessions = new Map() // session id -> { user, key, namespace }
   const sessionOf = (request) => sessions.get(/(?:^|;\s*)sid=([0-9a-f]{64})/.exec(request.headers.cookie ?? '')?.[1])
   const json = (response, status, body, headers = {}) =>
-    response.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store', ...headers }).end(JSON.stringify(body))
+    response
+      .writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store', ...headers })
+      .end(JSON.stringify(body))
   const readBody = (request) =>
     new Promise((resolve) => {
       let body = ''
@@ -24,18 +26,28 @@ export function createBackend() {
       try {
         ;({ user, password } = JSON.parse(await readBody(request)))
       } catch {
-        return json(response, 400, { error: 'bad request' }), true
+        return (json(response, 400, { error: 'bad request' }), true)
       }
-      if (USERS[user] === undefined || USERS[user] !== password) return json(response, 401, { error: 'wrong password' }), true
+      if (USERS[user] === undefined || USERS[user] !== password)
+        return (json(response, 401, { error: 'wrong password' }), true)
       const sid = randomBytes(32).toString('hex')
       // The namespace names the user and the login session, never the session id itself.
-      sessions.set(sid, { user, key: randomBytes(32), namespace: `user:${user}:session:${randomBytes(8).toString('hex')}` })
-      json(response, 200, { ok: true }, { 'set-cookie': `sid=${sid}; HttpOnly; SameSite=Strict; Path=/; Max-Age=86400` })
+      sessions.set(sid, {
+        user,
+        key: randomBytes(32),
+        namespace: `user:${user}:session:${randomBytes(8).toString('hex')}`,
+      })
+      json(
+        response,
+        200,
+        { ok: true },
+        { 'set-cookie': `sid=${sid}; HttpOnly; SameSite=Strict; Path=/; Max-Age=86400` },
+      )
       return true
     }
     if (pathname === '/api/key' && request.method === 'GET') {
       const session = sessionOf(request)
-      if (!session) return json(response, 401, { error: 'not logged in' }), true
+      if (!session) return (json(response, 401, { error: 'not logged in' }), true)
       json(response, 200, { key: session.key.toString('base64'), namespace: session.namespace })
       return true
     }

@@ -10,57 +10,67 @@ const fill = (page, fields) =>
     for (const [id, value] of Object.entries(fields)) document.getElementById(id).value = value
   }, fields)
 const click = (page, id) => page.eval((id) => document.getElementById(id).click(), id)
-const text = (page, selector) => page.eval((selector) => document.querySelector(selector)?.textContent ?? null, selector)
+const text = (page, selector) =>
+  page.eval((selector) => document.querySelector(selector)?.textContent ?? null, selector)
 
-test(named('8. demo: strings and bytes, reload, countdown, another tab, the persistent tier, what the browser holds; no error, no 404'), async () => {
-  const context = await env.browser.newContext()
-  const page = await context.newPage(`${env.server.origin}/demo/`)
-  await fill(page, { name: 'token', value: 'demo-secret', ttl: '30' })
-  await click(page, 'set-button')
-  await click(page, 'set-bytes')
-  await page.waitFor(() => document.querySelector('tr[data-key=masterKey]') !== null)
-  assert.equal(await text(page, 'tr[data-key=token] td:nth-child(2)'), 'demo-secret')
-  assert.match(await text(page, 'tr[data-key=masterKey] td:nth-child(2)'), /^32 bytes: [0-9a-f]{12}…$/)
-  const before = Number.parseInt(await text(page, 'tr[data-key=token] .expires'), 10)
-  assert.ok(before <= 30 && before >= 29, `countdown starts at ${before} s`)
+test(
+  named(
+    '8. demo: strings and bytes, reload, countdown, another tab, the persistent tier, what the browser holds; no error, no 404',
+  ),
+  async () => {
+    const context = await env.browser.newContext()
+    const page = await context.newPage(`${env.server.origin}/demo/`)
+    await fill(page, { name: 'token', value: 'demo-secret', ttl: '30' })
+    await click(page, 'set-button')
+    await click(page, 'set-bytes')
+    await page.waitFor(() => document.querySelector('tr[data-key=masterKey]') !== null)
+    assert.equal(await text(page, 'tr[data-key=token] td:nth-child(2)'), 'demo-secret')
+    assert.match(await text(page, 'tr[data-key=masterKey] td:nth-child(2)'), /^32 bytes: [0-9a-f]{12}…$/)
+    const before = Number.parseInt(await text(page, 'tr[data-key=token] .expires'), 10)
+    assert.ok(before <= 30 && before >= 29, `countdown starts at ${before} s`)
 
-  await page.click('#reload')
-  await page.waitFor(() => document.querySelector('tr[data-key=token]') !== null)
-  assert.match(await text(page, 'tr[data-key=masterKey] td:nth-child(2)'), /^32 bytes/)
-  assert.match(await text(page, '#log'), /restored 2 key\(s\) \(reload\)/)
-  await page.sleep(1300)
-  const after = Number.parseInt(await text(page, 'tr[data-key=token] .expires'), 10)
-  assert.ok(after < before, `countdown moves: ${before} s then ${after} s`)
-  const shown = JSON.parse(await text(page, '#window-name'))
-  assert.match(shown['tab-keystore:demo'], /^[0-9a-f]{64}$/)
-  assert.doesNotMatch(await text(page, '#session-storage'), /tab-keystore:demo =/, 'no sealed state while the page is alive')
+    await page.click('#reload')
+    await page.waitFor(() => document.querySelector('tr[data-key=token]') !== null)
+    assert.match(await text(page, 'tr[data-key=masterKey] td:nth-child(2)'), /^32 bytes/)
+    assert.match(await text(page, '#log'), /restored 2 key\(s\) \(reload\)/)
+    await page.sleep(1300)
+    const after = Number.parseInt(await text(page, 'tr[data-key=token] .expires'), 10)
+    assert.ok(after < before, `countdown moves: ${before} s then ${after} s`)
+    const shown = JSON.parse(await text(page, '#window-name'))
+    assert.match(shown['tab-keystore:demo'], /^[0-9a-f]{64}$/)
+    assert.doesNotMatch(
+      await text(page, '#session-storage'),
+      /tab-keystore:demo =/,
+      'no sealed state while the page is alive',
+    )
 
-  // Another tab gets the keys from this one.
-  const other = await context.waitForPage(() => click(page, 'new-tab'))
-  await other.waitFor(() => window.ready === true && document.querySelector('tr[data-key=masterKey]') !== null)
-  assert.match(await text(other, '#log'), /restored 2 key\(s\) \(tab\)/)
+    // Another tab gets the keys from this one.
+    const other = await context.waitForPage(() => click(page, 'new-tab'))
+    await other.waitFor(() => window.ready === true && document.querySelector('tr[data-key=masterKey]') !== null)
+    assert.match(await text(other, '#log'), /restored 2 key\(s\) \(tab\)/)
 
-  // The persistent tier: log in, keep the master key, lose it here, read it back.
-  await click(page, 'login')
-  await page.waitFor(() => document.getElementById('vault-state').textContent.includes('vault'))
-  const masterKey = await page.eval(() => Array.from(window.store.get('masterKey')))
-  await click(page, 'vault-keep')
-  await page.waitFor(() => document.getElementById('vault-state').textContent.includes('kept'))
-  await page.eval(() => window.store.delete('masterKey'))
-  await click(page, 'vault-read')
-  await page.waitFor(() => document.getElementById('vault-state').textContent.includes('read back'))
-  assert.deepEqual(await page.eval(() => Array.from(window.store.get('masterKey'))), masterKey)
-  assert.match(await text(page, '#local-storage'), /tab-keystore:p:/)
-  await click(page, 'logout')
-  await page.waitFor(() => document.getElementById('vault-state').textContent.includes('Logged out'))
+    // The persistent tier: log in, keep the master key, lose it here, read it back.
+    await click(page, 'login')
+    await page.waitFor(() => document.getElementById('vault-state').textContent.includes('vault'))
+    const masterKey = await page.eval(() => Array.from(window.store.get('masterKey')))
+    await click(page, 'vault-keep')
+    await page.waitFor(() => document.getElementById('vault-state').textContent.includes('kept'))
+    await page.eval(() => window.store.delete('masterKey'))
+    await click(page, 'vault-read')
+    await page.waitFor(() => document.getElementById('vault-state').textContent.includes('read back'))
+    assert.deepEqual(await page.eval(() => Array.from(window.store.get('masterKey'))), masterKey)
+    assert.match(await text(page, '#local-storage'), /tab-keystore:p:/)
+    await click(page, 'logout')
+    await page.waitFor(() => document.getElementById('vault-state').textContent.includes('Logged out'))
 
-  await click(page, 'clear')
-  assert.equal(await page.eval(() => document.getElementById('empty').hidden), false)
-  assert.deepEqual(await page.eval(() => window.demoErrors), [])
-  assert.doesNotMatch(await text(page, '#log'), /error/)
-  assert.deepEqual(env.notFound, [], 'no request went unanswered (favicon included)')
-  await context.close()
-})
+    await click(page, 'clear')
+    assert.equal(await page.eval(() => document.getElementById('empty').hidden), false)
+    assert.deepEqual(await page.eval(() => window.demoErrors), [])
+    assert.doesNotMatch(await text(page, '#log'), /error/)
+    assert.deepEqual(env.notFound, [], 'no request went unanswered (favicon included)')
+    await context.close()
+  },
+)
 
 test(named('8b. the demo lays out at phone width (390 px) without a horizontal scroll'), async () => {
   const context = await env.browser.newContext()

@@ -32,7 +32,10 @@ test(named('engine facts'), async () => {
     window.onHide = () => (window.name = 'in-pagehide')
   })
   await tab.reload()
-  record('window.name written in pagehide reaches the reloaded page', (await tab.eval(() => window.info.name)) === 'in-pagehide')
+  record(
+    'window.name written in pagehide reaches the reloaded page',
+    (await tab.eval(() => window.info.name)) === 'in-pagehide',
+  )
   assert.notEqual(await tab.eval(() => window.info.name), '', 'window.name survives a reload (relied on)')
 
   // Same-origin push and Back through the cache: event order, what the restored page sees.
@@ -51,17 +54,26 @@ test(named('engine facts'), async () => {
   const leftAt = await now()
   await tab.back()
   const back = await lastEvents(leftAt)
-  const order = back.filter((e) => e.what === 'pagehide' || e.what === 'pageshow').map((e) => `${e.what}(${e.persisted})`)
+  const order = back
+    .filter((e) => e.what === 'pagehide' || e.what === 'pageshow')
+    .map((e) => `${e.what}(${e.persisted})`)
   record('order on Back into the cache', order.join(' then '))
   assert.ok(order.includes('pageshow(true)'), 'the page came back from the back/forward cache')
   await tab.sleep(300)
   const seen = await tab.eval(() => ({ session: sessionStorage.getItem('s'), local: localStorage.getItem('l') }))
   record('restored page sees a later sessionStorage write', seen.session === 'B-in-pagehide')
   record('restored page sees a later localStorage write', seen.local === 'B-in-pagehide')
-  assert.equal(seen.local, 'B-in-pagehide', 'a page back from the cache sees localStorage live (relied on: the tab slot)')
+  assert.equal(
+    seen.local,
+    'B-in-pagehide',
+    'a page back from the cache sees localStorage live (relied on: the tab slot)',
+  )
   const swap = back.find((e) => e.what === 'pageswap')
   const navigate = back.find((e) => e.what === 'navigate')
-  record('how a leaving page learns where it goes', swap ? `pageswap (activation: ${swap.activation})` : navigate ? `navigate event (${navigate.type})` : 'it does not')
+  record(
+    'how a leaving page learns where it goes',
+    swap ? `pageswap (activation: ${swap.activation})` : navigate ? `navigate event (${navigate.type})` : 'it does not',
+  )
   assert.ok(swap || navigate, 'pageswap or the navigate event says a traversal is one (relied on)')
 
   // Another site: does it see window.name; what comes back, through the cache.
@@ -72,18 +84,27 @@ test(named('engine facts'), async () => {
   await tab.eval(() => (window.name = 'written-by-the-other-site'))
   await tab.back()
   const crossEvents = await lastEvents(crossAt)
-  const leavingSwap = crossEvents.find((e) => e.what === 'pageswap' && e.at < crossEvents.find((x) => x.what === 'pageshow')?.at)
-  if (leavingSwap) assert.equal(leavingSwap.activation, null, 'pageswap has no activation for another origin (relied on)')
+  const leavingSwap = crossEvents.find(
+    (e) => e.what === 'pageswap' && e.at < crossEvents.find((x) => x.what === 'pageshow')?.at,
+  )
+  if (leavingSwap)
+    assert.equal(leavingSwap.activation, null, 'pageswap has no activation for another origin (relied on)')
   record('window.name after coming back through the cache', await tab.eval(() => window.name))
   await tab.eval(() => (window.name = 'written-after-the-return'))
   await tab.reload()
-  record('first reload after that return keeps a write made after it', (await tab.eval(() => window.info.name)) === 'written-after-the-return')
+  record(
+    'first reload after that return keeps a write made after it',
+    (await tab.eval(() => window.info.name)) === 'written-after-the-return',
+  )
 
   // Another origin of the same site (another port of 127.0.0.1).
   const sameSite = await startServer()
   await tab.eval(() => (window.name = 'S1-before-leaving'))
   await tab.navigate(page(sameSite.origin, 'same-site'))
-  record('another origin of the same site sees window.name', (await tab.eval(() => window.info.name)) === 'S1-before-leaving')
+  record(
+    'another origin of the same site sees window.name',
+    (await tab.eval(() => window.info.name)) === 'S1-before-leaving',
+  )
   await tab.back()
   await sameSite.close()
 
@@ -97,7 +118,10 @@ test(named('engine facts'), async () => {
     await tab.navigate(page(env.server.otherSite, 'y'))
     await tab.navigate(page(env.server.origin, 'e'))
     const after = await tab.eval(() => window.info)
-    assert.ok(!after.entries.includes(first) && after.from === null, 'after another origin, a new same-origin history starts (relied on)')
+    assert.ok(
+      !after.entries.includes(first) && after.from === null,
+      'after another origin, a new same-origin history starts (relied on)',
+    )
     record('Navigation API', 'entries() and activation.from as relied on')
   } else {
     record('Navigation API', 'absent: seals are not bound to a history entry')
@@ -124,7 +148,8 @@ test(named('engine facts: what another site is shown of window.name, and when a 
   await tab.navigate(page(env.server.otherSite, 'n2'))
   const byLink = await tab.eval(() => window.info.name)
   record('a link to another site, with window.name cleared at navigate, shows it', byLink)
-  if (hasNavigation) assert.equal(byLink, '', 'clearing window.name at `navigate` keeps it from the destination (relied on)')
+  if (hasNavigation)
+    assert.equal(byLink, '', 'clearing window.name at `navigate` keeps it from the destination (relied on)')
   const fired = (await lastEvents(linkAt)).some((e) => e.what === 'navigate')
   if (hasNavigation) assert.ok(fired, 'a link fires `navigate` (relied on)')
   await tab.back()
@@ -144,18 +169,33 @@ test(named('engine facts: what another site is shown of window.name, and when a 
     await tab.waitFor((origin) => location.origin === origin && window.ready === true, [env.server.otherSite])
     const byAddressBar = await tab.eval(() => window.info.name)
     record('the address bar to another site shows window.name', byAddressBar === 'S1-before-leaving')
-    if (engine.name === 'chromium') assert.equal(byAddressBar, 'S1-before-leaving', 'Chromium shows an address-bar destination the share (the threat model says so)')
+    if (engine.name === 'chromium')
+      assert.equal(
+        byAddressBar,
+        'S1-before-leaving',
+        'Chromium shows an address-bar destination the share (the threat model says so)',
+      )
   }
 
   // A window a page opens gets a copy of its sessionStorage, and an opener.
   const opener = tab
   await opener.navigate(page(env.server.origin, 'n4'))
   await opener.eval(() => sessionStorage.setItem('copied', 'yes'))
-  const popup = await context.waitForPage(() => opener.eval((url) => void window.open(url, '_blank'), page(env.server.origin, 'n5')))
+  const popup = await context.waitForPage(() =>
+    opener.eval((url) => void window.open(url, '_blank'), page(env.server.origin, 'n5')),
+  )
   await popup.waitFor(() => window.ready === true)
-  const copy = await popup.eval(() => ({ session: sessionStorage.getItem('copied'), opener: window.opener !== null, name: window.name }))
+  const copy = await popup.eval(() => ({
+    session: sessionStorage.getItem('copied'),
+    opener: window.opener !== null,
+    name: window.name,
+  }))
   record('a window a page opens', copy)
-  assert.deepEqual(copy, { session: 'yes', opener: true, name: '' }, 'a popup has a copy of sessionStorage, an opener and no share (relied on: lifecycle/tab.ts)')
+  assert.deepEqual(
+    copy,
+    { session: 'yes', opener: true, name: '' },
+    'a popup has a copy of sessionStorage, an opener and no share (relied on: lifecycle/tab.ts)',
+  )
   await context.close()
 })
 
@@ -164,23 +204,31 @@ test(named('engine facts: a page back from the cache writing the window.name it 
   const tab = await context.newPage(page(env.server.origin, 'w1'))
   await tab.eval(() => (window.name = 'mine'))
   await tab.navigate(page(env.server.origin, 'w2'))
-  await tab.eval(() => (window.name = 'a later page\'s'))
+  await tab.eval(() => (window.name = "a later page's"))
   await tab.back()
   const view = await tab.eval(() => window.name)
   await tab.eval(() => (window.name = 'mine'))
   await tab.reload()
   const once = await tab.eval(() => window.info.name)
-  record('a restored page\'s window.name, and what a reload sees after it writes that value again', { view, once })
-  if (engine.name === 'chromium') assert.equal(once, "a later page's", 'Chromium drops a write of the stale view\'s own value (worked around: src/share.ts)')
+  record("a restored page's window.name, and what a reload sees after it writes that value again", { view, once })
+  if (engine.name === 'chromium')
+    assert.equal(
+      once,
+      "a later page's",
+      "Chromium drops a write of the stale view's own value (worked around: src/share.ts)",
+    )
   await tab.navigate(page(env.server.origin, 'w3'))
-  await tab.eval(() => (window.name = 'a later page\'s'))
+  await tab.eval(() => (window.name = "a later page's"))
   await tab.back()
   await tab.eval(() => {
     window.name = '\0'
     window.name = 'mine'
   })
   await tab.reload()
-  assert.equal(await tab.eval(() => window.info.name), 'mine', 'another value first, then the share: the reload sees it (relied on)')
+  assert.equal(
+    await tab.eval(() => window.info.name),
+    'mine',
+    'another value first, then the share: the reload sees it (relied on)',
+  )
   await context.close()
 })
-

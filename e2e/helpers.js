@@ -61,7 +61,10 @@ export const contents = (page) =>
       const value = window.store.get(name)
       // Expired between keys() and get() (a short expiry, a busy machine): absent, as it should be.
       if (value === null) continue
-      entries[name] = { value: typeof value === 'string' ? value : Array.from(value), expiresAt: window.store.expiresAt(name)?.getTime() ?? null }
+      entries[name] = {
+        value: typeof value === 'string' ? value : Array.from(value),
+        expiresAt: window.store.expiresAt(name)?.getTime() ?? null,
+      }
     }
     return { now, entries }
   })
@@ -145,7 +148,8 @@ export async function scanDirectory(dir, needles) {
     const views = [[path.slice(dir.length), raw]]
     const unpacked = decompressMozLz4(raw)
     if (unpacked) views.push([`${path.slice(dir.length)} (decompressed)`, unpacked])
-    for (const [where, data] of views) for (const [label, needle] of needles) if (data.includes(needle)) hits.push(`${label} in ${where}`)
+    for (const [where, data] of views)
+      for (const [label, needle] of needles) if (data.includes(needle)) hits.push(`${label} in ${where}`)
   }
   return { hits, files }
 }

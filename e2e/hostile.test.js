@@ -32,62 +32,77 @@ async function fork(context, page, { via }) {
 // engine tells the page in time), the address bar (no engine tells: Chromium shows the
 // share), or a link from a page of the app without the store (nothing of ours runs there).
 for (const via of ['link', 'address bar', 'detour']) {
-  test(named(`10.1 a site the tab visits cannot fork the unlocked session into a window of its own (reached by ${via})`), async () => {
-    const context = await env.browser.newContext()
-    const page = await open(context, app())
-    await page.eval(() => window.store.set('masterKey', 'fork-me'))
-    if (via === 'detour') await page.navigate(plain())
-    // Firefox's driver waits for a load that a page from the cache never fires: a link there.
-    if (via === 'address bar' && engine.name !== 'firefox') {
-      // WebKit's driver does not wait for the navigation: wait for the other site's page itself.
-      await page.goto(evil(), { ready: false })
-      await page.waitFor((origin) => location.origin === origin && window.ready === true, [env.server.otherSite], { message: 'the other site' })
-    } else await page.navigate(evil())
-    const { forked, stolen } = await fork(context, page, via === 'detour' ? { via: plain() } : {})
-    console.log(`[${engine.name}] reached by ${via}, the other site read window.name = ${JSON.stringify(stolen).slice(0, 90)}`)
-    // Chromium hands S1 to the other site unless the page could take it out in time;
-    // Firefox and WebKit clear window.name. Where the attack has all it needs, it must
-    // still get nothing.
-    // (A page that took its share out leaves its place marked, "away": no share.)
-    const share = /tab-keystore:e2e":"[0-9a-f]{64}"/
-    if (engine.name === 'chromium') assert.equal(share.test(stolen), via !== 'link', 'what Chromium shows the other site')
-    else assert.doesNotMatch(stolen, share)
-    assert.deepEqual(await forked.eval(() => [window.store.size, window.store.get('masterKey')]), [0, null])
-    assert.ok((await errorsOf(forked)).every((reason) => ['left-origin', 'missing-share', 'tampered'].includes(reason)))
-    // The user comes back, logs out and closes the tab: the forked window still has nothing.
-    // (Firefox and WebKit keep a page whose tab opened a window out of the back/forward
-    // cache: there the tab comes back without its keys.)
-    await page.back()
-    if (via === 'detour') await page.back()
-    await page.eval(() => window.store.clear())
-    await page.close()
-    await forked.reload()
-    assert.deepEqual(await forked.eval(() => window.store.size), 0)
-    await context.close()
-  })
+  test(
+    named(`10.1 a site the tab visits cannot fork the unlocked session into a window of its own (reached by ${via})`),
+    async () => {
+      const context = await env.browser.newContext()
+      const page = await open(context, app())
+      await page.eval(() => window.store.set('masterKey', 'fork-me'))
+      if (via === 'detour') await page.navigate(plain())
+      // Firefox's driver waits for a load that a page from the cache never fires: a link there.
+      if (via === 'address bar' && engine.name !== 'firefox') {
+        // WebKit's driver does not wait for the navigation: wait for the other site's page itself.
+        await page.goto(evil(), { ready: false })
+        await page.waitFor((origin) => location.origin === origin && window.ready === true, [env.server.otherSite], {
+          message: 'the other site',
+        })
+      } else await page.navigate(evil())
+      const { forked, stolen } = await fork(context, page, via === 'detour' ? { via: plain() } : {})
+      console.log(
+        `[${engine.name}] reached by ${via}, the other site read window.name = ${JSON.stringify(stolen).slice(0, 90)}`,
+      )
+      // Chromium hands S1 to the other site unless the page could take it out in time;
+      // Firefox and WebKit clear window.name. Where the attack has all it needs, it must
+      // still get nothing.
+      // (A page that took its share out leaves its place marked, "away": no share.)
+      const share = /tab-keystore:e2e":"[0-9a-f]{64}"/
+      if (engine.name === 'chromium')
+        assert.equal(share.test(stolen), via !== 'link', 'what Chromium shows the other site')
+      else assert.doesNotMatch(stolen, share)
+      assert.deepEqual(await forked.eval(() => [window.store.size, window.store.get('masterKey')]), [0, null])
+      assert.ok(
+        (await errorsOf(forked)).every((reason) => ['left-origin', 'missing-share', 'tampered'].includes(reason)),
+      )
+      // The user comes back, logs out and closes the tab: the forked window still has nothing.
+      // (Firefox and WebKit keep a page whose tab opened a window out of the back/forward
+      // cache: there the tab comes back without its keys.)
+      await page.back()
+      if (via === 'detour') await page.back()
+      await page.eval(() => window.store.clear())
+      await page.close()
+      await forked.reload()
+      assert.deepEqual(await forked.eval(() => window.store.size), 0)
+      await context.close()
+    },
+  )
 }
 
-test(named('9. a cross-site round trip without the back/forward cache: keys are gone, the page is told, nothing sealed stays'), async () => {
-  const browser = await engine.launch({ bfcache: false })
-  try {
-    const context = await browser.newContext()
-    const page = await open(context, app())
-    await page.eval(() => window.store.set('k', 'left behind'))
-    await page.navigate(evil())
-    assert.deepEqual(await sealedAtRest(page), [])
-    await page.back()
-    assert.equal((await eventsOf(page, 'pageshow')).at(-1)?.persisted, false, 'a fresh load, not the cache')
-    assert.deepEqual(await page.eval(() => window.store.keys()), [])
-    // Told why: `left-origin` (nothing was sealed), or in Firefox, which seals a link to
-    // another site as any other, `missing-share` (the seal came back, S1 did not).
-    const [reason, ...more] = await errorsOf(page)
-    assert.ok(['left-origin', 'missing-share'].includes(reason) && !more.length, `told: ${reason}`)
-    assert.deepEqual(await sealedAtRest(page), [])
-    await context.close()
-  } finally {
-    await browser.close()
-  }
-})
+test(
+  named(
+    '9. a cross-site round trip without the back/forward cache: keys are gone, the page is told, nothing sealed stays',
+  ),
+  async () => {
+    const browser = await engine.launch({ bfcache: false })
+    try {
+      const context = await browser.newContext()
+      const page = await open(context, app())
+      await page.eval(() => window.store.set('k', 'left behind'))
+      await page.navigate(evil())
+      assert.deepEqual(await sealedAtRest(page), [])
+      await page.back()
+      assert.equal((await eventsOf(page, 'pageshow')).at(-1)?.persisted, false, 'a fresh load, not the cache')
+      assert.deepEqual(await page.eval(() => window.store.keys()), [])
+      // Told why: `left-origin` (nothing was sealed), or in Firefox, which seals a link to
+      // another site as any other, `missing-share` (the seal came back, S1 did not).
+      const [reason, ...more] = await errorsOf(page)
+      assert.ok(['left-origin', 'missing-share'].includes(reason) && !more.length, `told: ${reason}`)
+      assert.deepEqual(await sealedAtRest(page), [])
+      await context.close()
+    } finally {
+      await browser.close()
+    }
+  },
+)
 
 test(named('10.2 a logout everywhere reaches a tab that was away, through the cache or by a fresh load'), async () => {
   const context = await env.browser.newContext()
@@ -153,34 +168,39 @@ test(named('10.3 time away from the app counts towards the idle timeout'), async
   await context.close()
 })
 
-test(named('10.4 persist() then delete and clear: a renderer crash and reload brings back nothing that was removed'), async (t) => {
-  const context = await env.browser.newContext()
-  const page = await open(context, app())
-  await page.eval(async () => {
-    window.store.set('a', '1')
-    window.store.set('b', '2')
-    window.store.persist()
-    window.store.delete('a')
-    await Promise.resolve()
-  })
-  if (!page.canCrash) {
-    // No driver here can crash a Firefox or WebKit renderer: check what a crash would find.
-    t.diagnostic(`${engine.name}: cannot crash a renderer through its driver; checking the sealed state a crash would leave instead`)
-    await page.eval(() => window.store.clear())
-    assert.deepEqual(await sealedAtRest(page), [])
+test(
+  named('10.4 persist() then delete and clear: a renderer crash and reload brings back nothing that was removed'),
+  async (t) => {
+    const context = await env.browser.newContext()
+    const page = await open(context, app())
+    await page.eval(async () => {
+      window.store.set('a', '1')
+      window.store.set('b', '2')
+      window.store.persist()
+      window.store.delete('a')
+      await Promise.resolve()
+    })
+    if (!page.canCrash) {
+      // No driver here can crash a Firefox or WebKit renderer: check what a crash would find.
+      t.diagnostic(
+        `${engine.name}: cannot crash a renderer through its driver; checking the sealed state a crash would leave instead`,
+      )
+      await page.eval(() => window.store.clear())
+      assert.deepEqual(await sealedAtRest(page), [])
+      await context.close()
+      return
+    }
+    await page.crashAndReload()
+    assert.deepEqual(await page.eval(() => window.store.keys()), ['b'])
+    await page.eval(() => {
+      window.store.persist()
+      window.store.clear()
+    })
+    await page.crashAndReload()
+    assert.deepEqual(await page.eval(() => window.store.keys()), [])
     await context.close()
-    return
-  }
-  await page.crashAndReload()
-  assert.deepEqual(await page.eval(() => window.store.keys()), ['b'])
-  await page.eval(() => {
-    window.store.persist()
-    window.store.clear()
-  })
-  await page.crashAndReload()
-  assert.deepEqual(await page.eval(() => window.store.keys()), [])
-  await context.close()
-})
+  },
+)
 
 test(named('10.5 junk a visited site leaves in window.name never breaks the store'), async () => {
   const context = await env.browser.newContext()
@@ -189,7 +209,10 @@ test(named('10.5 junk a visited site leaves in window.name never breaks the stor
   for (const junk of ['deep', 'huge']) {
     await page.navigate(plain())
     await page.eval((junk) => {
-      window.name = junk === 'deep' ? `{"a":${'['.repeat(10_000)}${']'.repeat(10_000)}}` : JSON.stringify({ junk: 'x'.repeat(30_000_000) })
+      window.name =
+        junk === 'deep'
+          ? `{"a":${'['.repeat(10_000)}${']'.repeat(10_000)}}`
+          : JSON.stringify({ junk: 'x'.repeat(30_000_000) })
     }, junk)
     await page.navigate(app())
     assert.equal(await page.eval(() => window.startError ?? null), null)

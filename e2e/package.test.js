@@ -23,8 +23,11 @@ before(async () => {
   // must build it (prepack). The copy also keeps that build away from the dist/ the
   // browser tests read meanwhile.
   const clone = join(state.dir, 'clone')
-  const tracked = run('git', ['ls-files', '--cached', '--others', '--exclude-standard'], root).split('\n').filter(Boolean)
-  for (const file of tracked) if (!file.startsWith('node_modules')) await cp(join(root, file), join(clone, file)).catch(() => undefined)
+  const tracked = run('git', ['ls-files', '--cached', '--others', '--exclude-standard'], root)
+    .split('\n')
+    .filter(Boolean)
+  for (const file of tracked)
+    if (!file.startsWith('node_modules')) await cp(join(root, file), join(clone, file)).catch(() => undefined)
   await symlink(join(root, 'node_modules'), join(clone, 'node_modules'))
   const output = run('npm', ['pack', '--json', '--pack-destination', state.dir], clone)
   // The prepack build prints first; npm's JSON comes last.
@@ -47,9 +50,15 @@ async function project(name, deps = [], type = 'module') {
 
 test('the tarball ships dist/ and nothing else, and imports from ESM and CJS', { timeout: 180_000 }, async () => {
   const files = state.packed.files.map((f) => f.path).sort()
-  for (const file of files) assert.match(file, /^(CHANGELOG\.md|LICENSE|README\.md|SECURITY\.md|package\.json|dist\/[\w-]+\.(js|cjs|d\.ts|d\.cts))$/, `${file} should not ship`)
+  for (const file of files)
+    assert.match(
+      file,
+      /^(CHANGELOG\.md|LICENSE|README\.md|SECURITY\.md|package\.json|dist\/[\w-]+\.(js|cjs|d\.ts|d\.cts))$/,
+      `${file} should not ship`,
+    )
   for (const entry of ['index', 'tabs', 'idle', 'persistent', 'react']) {
-    for (const ext of ['js', 'cjs', 'd.ts', 'd.cts']) assert.ok(files.includes(`dist/${entry}.${ext}`), `dist/${entry}.${ext} ships`)
+    for (const ext of ['js', 'cjs', 'd.ts', 'd.cts'])
+      assert.ok(files.includes(`dist/${entry}.${ext}`), `dist/${entry}.${ext} ships`)
   }
   const dir = await project('plain')
   await writeFile(
@@ -80,11 +89,14 @@ console.log(store.get('k'))`,
   assert.ok((await readdir(join(dir, 'node_modules', 'tab-keystore', 'dist'))).includes('index.d.cts'))
 })
 
-test('the declarations compile for a strict consumer: skipLibCheck false, exactOptionalPropertyTypes, no esnext.disposable', { timeout: 180_000 }, async () => {
-  const dir = await project('types', ['@types/react@19', 'react@19'])
-  await writeFile(
-    join(dir, 'consumer.ts'),
-    `import { SessionKeystore, KeystoreError, type KeystoreEvents } from 'tab-keystore'
+test(
+  'the declarations compile for a strict consumer: skipLibCheck false, exactOptionalPropertyTypes, no esnext.disposable',
+  { timeout: 180_000 },
+  async () => {
+    const dir = await project('types', ['@types/react@19', 'react@19'])
+    await writeFile(
+      join(dir, 'consumer.ts'),
+      `import { SessionKeystore, KeystoreError, type KeystoreEvents } from 'tab-keystore'
 import { tabs } from 'tab-keystore/tabs'
 import { idle } from 'tab-keystore/idle'
 import { PersistentKeystore, type StorageAdapter } from 'tab-keystore/persistent'
@@ -113,39 +125,45 @@ export function useToken(): string | null {
   return usePending(store) ? null : useKey(store, 'token')
 }
 export const isWrongKey = (error: unknown): boolean => error instanceof KeystoreError && error.code === 'wrong-key'`,
-  )
-  await writeFile(
-    join(dir, 'consumer.cts'),
-    `import tk = require('tab-keystore')
+    )
+    await writeFile(
+      join(dir, 'consumer.cts'),
+      `import tk = require('tab-keystore')
 const store = new tk.SessionKeystore<'a'>({ name: 'cts' })
 // @ts-expect-error: unknown key
 store.get('b')
 export = store`,
-  )
-  await writeFile(
-    join(dir, 'tsconfig.json'),
-    JSON.stringify({
-      compilerOptions: {
-        strict: true,
-        noEmit: true,
-        skipLibCheck: false,
-        exactOptionalPropertyTypes: true,
-        module: 'nodenext',
-        moduleResolution: 'nodenext',
-        target: 'es2022',
-        lib: ['es2022', 'dom'],
-        types: [],
-      },
-      files: ['consumer.ts', 'consumer.cts'],
-    }),
-  )
-  run(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', dir], dir)
-})
+    )
+    await writeFile(
+      join(dir, 'tsconfig.json'),
+      JSON.stringify({
+        compilerOptions: {
+          strict: true,
+          noEmit: true,
+          skipLibCheck: false,
+          exactOptionalPropertyTypes: true,
+          module: 'nodenext',
+          moduleResolution: 'nodenext',
+          target: 'es2022',
+          lib: ['es2022', 'dom'],
+          types: [],
+        },
+        files: ['consumer.ts', 'consumer.cts'],
+      }),
+    )
+    run(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', dir], dir)
+  },
+)
 
 /** A Vite dev server of the project in `dir`, from the project's own Vite, on a free port. */
 async function devServer(dir) {
   const { createServer } = await import(pathToFileURL(join(dir, 'node_modules', 'vite', 'dist', 'node', 'index.js')))
-  const server = await createServer({ root: dir, logLevel: 'error', server: { host: '127.0.0.1', port: 0 }, configFile: false })
+  const server = await createServer({
+    root: dir,
+    logLevel: 'error',
+    server: { host: '127.0.0.1', port: 0 },
+    configFile: false,
+  })
   await server.listen()
   return { url: server.resolvedUrls.local[0], close: () => server.close() }
 }
@@ -156,52 +174,73 @@ async function openPage(url) {
   const problems = []
   page.on('pageerror', (error) => problems.push(`pageerror: ${error.message}`))
   page.on('console', (message) => {
-    if (message.type() === 'error' || message.type() === 'warning') problems.push(`${message.type()}: ${message.text()}`)
+    if (message.type() === 'error' || message.type() === 'warning')
+      problems.push(`${message.type()}: ${message.text()}`)
   })
   await page.goto(url)
   await page.waitForFunction(() => window.ready === true)
   return { page, problems }
 }
 
-test('a Vite dev server: editing the module that creates the store keeps the keys, one store, no error', { timeout: 180_000 }, async () => {
-  const dir = await project('vite-hmr', ['vite@8'])
-  await writeFile(join(dir, 'index.html'), '<!doctype html><link rel="icon" href="data:,"><script type="module" src="/main.js"></script>')
-  const storeModule = `import { SessionKeystore } from 'tab-keystore'
+test(
+  'a Vite dev server: editing the module that creates the store keeps the keys, one store, no error',
+  { timeout: 180_000 },
+  async () => {
+    const dir = await project('vite-hmr', ['vite@8'])
+    await writeFile(
+      join(dir, 'index.html'),
+      '<!doctype html><link rel="icon" href="data:,"><script type="module" src="/main.js"></script>',
+    )
+    const storeModule = `import { SessionKeystore } from 'tab-keystore'
 window.storeModuleRuns = (window.storeModuleRuns ?? 0) + 1
 export const store = new SessionKeystore({ name: 'hmr' })
 window.stores = [...(window.stores ?? []), store]
 if (import.meta.hot) import.meta.hot.accept()
 `
-  await writeFile(join(dir, 'store.js'), storeModule)
-  await writeFile(join(dir, 'main.js'), `import { store } from './store.js'\nwindow.store = store\nwindow.ready = true\n`)
-  const server = await devServer(dir)
-  try {
-    const { page, problems } = await openPage(server.url)
-    await page.evaluate(() => {
-      window.store.set('masterKey', 'survives the edit')
-      window.notReloaded = true
-    })
-    await writeFile(join(dir, 'store.js'), storeModule + '// edited: the module runs again\n')
-    await page.waitForFunction(() => window.storeModuleRuns === 2, null, { timeout: 15_000 })
-    assert.deepEqual(
-      await page.evaluate(() => [window.notReloaded, window.stores[0] === window.stores[1], window.stores[1].get('masterKey')]),
-      [true, true, 'survives the edit'],
+    await writeFile(join(dir, 'store.js'), storeModule)
+    await writeFile(
+      join(dir, 'main.js'),
+      `import { store } from './store.js'\nwindow.store = store\nwindow.ready = true\n`,
     )
-    await page.reload()
-    await page.waitForFunction(() => window.ready === true)
-    assert.equal(await page.evaluate(() => window.store.get('masterKey')), 'survives the edit')
-    assert.deepEqual(problems, [])
-  } finally {
-    await server.close()
-  }
-})
+    const server = await devServer(dir)
+    try {
+      const { page, problems } = await openPage(server.url)
+      await page.evaluate(() => {
+        window.store.set('masterKey', 'survives the edit')
+        window.notReloaded = true
+      })
+      await writeFile(join(dir, 'store.js'), storeModule + '// edited: the module runs again\n')
+      await page.waitForFunction(() => window.storeModuleRuns === 2, null, { timeout: 15_000 })
+      assert.deepEqual(
+        await page.evaluate(() => [
+          window.notReloaded,
+          window.stores[0] === window.stores[1],
+          window.stores[1].get('masterKey'),
+        ]),
+        [true, true, 'survives the edit'],
+      )
+      await page.reload()
+      await page.waitForFunction(() => window.ready === true)
+      assert.equal(await page.evaluate(() => window.store.get('masterKey')), 'survives the edit')
+      assert.deepEqual(problems, [])
+    } finally {
+      await server.close()
+    }
+  },
+)
 
-test('a React 19 app in StrictMode: useState(() => new SessionKeystore()), useKey, WebCrypto import, a reload', { timeout: 180_000 }, async () => {
-  const dir = await project('react-app', ['vite@8', 'react@19', 'react-dom@19'])
-  await writeFile(join(dir, 'index.html'), '<!doctype html><link rel="icon" href="data:,"><div id="root"></div><script type="module" src="/main.js"></script>')
-  await writeFile(
-    join(dir, 'main.js'),
-    `import { StrictMode, createElement as h, useEffect, useState } from 'react'
+test(
+  'a React 19 app in StrictMode: useState(() => new SessionKeystore()), useKey, WebCrypto import, a reload',
+  { timeout: 180_000 },
+  async () => {
+    const dir = await project('react-app', ['vite@8', 'react@19', 'react-dom@19'])
+    await writeFile(
+      join(dir, 'index.html'),
+      '<!doctype html><link rel="icon" href="data:,"><div id="root"></div><script type="module" src="/main.js"></script>',
+    )
+    await writeFile(
+      join(dir, 'main.js'),
+      `import { StrictMode, createElement as h, useEffect, useState } from 'react'
 import { createRoot } from 'react-dom/client'
 import { SessionKeystore } from 'tab-keystore'
 import { useKey } from 'tab-keystore/react'
@@ -231,24 +270,25 @@ function App() {
 createRoot(document.getElementById('root')).render(h(StrictMode, null, h(App)))
 window.ready = true
 `,
-  )
-  const server = await devServer(dir)
-  try {
-    const { page, problems } = await openPage(server.url)
-    await page.waitForSelector('#status')
-    assert.equal(await page.textContent('#status'), 'locked')
-    await page.click('#unlock')
-    await page.waitForFunction(() => document.getElementById('status').textContent === 'unlocked: 32 bytes, secret')
-    // Re-renders without a change do not read again (StrictMode reads twice per change in development).
-    const reads = await page.evaluate(() => window.reads)
-    assert.ok(reads <= 4, `${reads} read events for one change`)
-    await page.reload()
-    await page.waitForFunction(() => document.getElementById('status')?.textContent === 'unlocked: 32 bytes, secret')
-    assert.deepEqual(problems, [])
-  } finally {
-    await server.close()
-  }
-})
+    )
+    const server = await devServer(dir)
+    try {
+      const { page, problems } = await openPage(server.url)
+      await page.waitForSelector('#status')
+      assert.equal(await page.textContent('#status'), 'locked')
+      await page.click('#unlock')
+      await page.waitForFunction(() => document.getElementById('status').textContent === 'unlocked: 32 bytes, secret')
+      // Re-renders without a change do not read again (StrictMode reads twice per change in development).
+      const reads = await page.evaluate(() => window.reads)
+      assert.ok(reads <= 4, `${reads} read events for one change`)
+      await page.reload()
+      await page.waitForFunction(() => document.getElementById('status')?.textContent === 'unlocked: 32 bytes, secret')
+      assert.deepEqual(problems, [])
+    } finally {
+      await server.close()
+    }
+  },
+)
 
 test('package.json tells the registry where the sources, issues and links live', async () => {
   const manifest = JSON.parse(await readFile(join(root, 'package.json'), 'utf8'))

@@ -21,7 +21,10 @@ test(named('1. reload and same-origin navigation there and back keep strings, by
     window.store.set('masterKey', new Uint8Array([0, 1, 254, 255]))
     return at
   })
-  const expected = { token: { value: 'secret-token-Ω', expiresAt }, masterKey: { value: [0, 1, 254, 255], expiresAt: null } }
+  const expected = {
+    token: { value: 'secret-token-Ω', expiresAt },
+    masterKey: { value: [0, 1, 254, 255], expiresAt: null },
+  }
   onlyShare(await windowName(page))
 
   await page.reload()
@@ -43,7 +46,7 @@ test(named('2. 60 reloads with random set/delete/expiry in between match a model
   const context = await env.browser.newContext()
   const page = await open(context, pageUrl(env.server.origin))
   let seed = 20261123
-  const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31)
+  const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31
   const model = new Map()
   const names = ['a', 'b', 'c', 'd', 'e', 'f']
   for (let round = 0; round < 60; round++) {
@@ -53,7 +56,9 @@ test(named('2. 60 reloads with random set/delete/expiry in between match a model
       if (random() < 0.25) ops.push({ op: 'delete', name })
       else {
         const bytes = random() < 0.5
-        const value = bytes ? Array.from({ length: 1 + Math.floor(random() * 40) }, () => Math.floor(random() * 256)) : `v${round}-${random().toString(36)}`
+        const value = bytes
+          ? Array.from({ length: 1 + Math.floor(random() * 40) }, () => Math.floor(random() * 256))
+          : `v${round}-${random().toString(36)}`
         const ttl = random() < 0.4 ? 20 + Math.floor(random() * 400) : random() < 0.5 ? null : 3_600_000
         ops.push({ op: 'set', name, value, bytes, ttl })
       }
@@ -91,25 +96,35 @@ test(named('2. 60 reloads with random set/delete/expiry in between match a model
   await context.close()
 })
 
-test(named('3. cross-site navigation and back: keys survive, the other site sees at most a random 32-byte share'), async () => {
-  const context = await env.browser.newContext()
-  const page = await open(context, pageUrl(env.server.origin))
-  await page.eval(() => window.store.set('masterKey', 'cross-site-secret'))
-  await page.navigate(`${env.server.otherSite}/e2e/pages/peek.html`)
-  const seen = await page.eval(() => ({ name: window.name, storage: Object.keys(sessionStorage).filter((k) => k.includes('tab-keystore')) }))
-  // A share, or where the page took it out in time (a link: Chromium), its place marked.
-  if (seen.name && JSON.parse(seen.name)['tab-keystore:e2e'] !== 'away') onlyShare(seen.name)
-  assert.deepEqual(seen.storage, [], 'the other site has its own sessionStorage')
-  assert.ok(!seen.name.includes('cross-site-secret'))
-  await page.back()
-  assert.equal(await page.eval(() => window.store.get('masterKey')), 'cross-site-secret')
-  await page.sleep(300)
-  assert.deepEqual(await sealedAtRest(page), [])
-  await page.reload()
-  assert.equal(await page.eval(() => window.store.get('masterKey')), 'cross-site-secret', 'and survive the next reload')
-  assert.deepEqual(await eventsOf(page, 'error'), [])
-  await context.close()
-})
+test(
+  named('3. cross-site navigation and back: keys survive, the other site sees at most a random 32-byte share'),
+  async () => {
+    const context = await env.browser.newContext()
+    const page = await open(context, pageUrl(env.server.origin))
+    await page.eval(() => window.store.set('masterKey', 'cross-site-secret'))
+    await page.navigate(`${env.server.otherSite}/e2e/pages/peek.html`)
+    const seen = await page.eval(() => ({
+      name: window.name,
+      storage: Object.keys(sessionStorage).filter((k) => k.includes('tab-keystore')),
+    }))
+    // A share, or where the page took it out in time (a link: Chromium), its place marked.
+    if (seen.name && JSON.parse(seen.name)['tab-keystore:e2e'] !== 'away') onlyShare(seen.name)
+    assert.deepEqual(seen.storage, [], 'the other site has its own sessionStorage')
+    assert.ok(!seen.name.includes('cross-site-secret'))
+    await page.back()
+    assert.equal(await page.eval(() => window.store.get('masterKey')), 'cross-site-secret')
+    await page.sleep(300)
+    assert.deepEqual(await sealedAtRest(page), [])
+    await page.reload()
+    assert.equal(
+      await page.eval(() => window.store.get('masterKey')),
+      'cross-site-secret',
+      'and survive the next reload',
+    )
+    assert.deepEqual(await eventsOf(page, 'error'), [])
+    await context.close()
+  },
+)
 
 test(named('5. tampering with either share empties the store and says why'), async (t) => {
   await t.test('one bit of S1 in window.name', async () => {
@@ -124,7 +139,10 @@ test(named('5. tampering with either share empties the store and says why'), asy
     })
     await page.reload()
     assert.deepEqual(await page.eval(() => window.store.keys()), [])
-    assert.deepEqual((await eventsOf(page, 'error')).map((e) => e.reason), ['tampered'])
+    assert.deepEqual(
+      (await eventsOf(page, 'error')).map((e) => e.reason),
+      ['tampered'],
+    )
     assert.deepEqual(await sealedAtRest(page), [])
     await context.close()
   })
@@ -137,7 +155,10 @@ test(named('5. tampering with either share empties the store and says why'), asy
     })
     await page.reload()
     assert.deepEqual(await page.eval(() => window.store.keys()), [])
-    assert.deepEqual((await eventsOf(page, 'error')).map((e) => e.reason), ['tampered'])
+    assert.deepEqual(
+      (await eventsOf(page, 'error')).map((e) => e.reason),
+      ['tampered'],
+    )
     assert.deepEqual(await sealedAtRest(page), [])
     await context.close()
   })
@@ -159,61 +180,83 @@ test(named('7. a 4 MB store survives a reload; a noopener popup and a fresh tab 
   const after = await page.eval(async () => {
     const big = window.store.get('big')
     const errors = window.events.filter((e) => e.event === 'error')
-    return { errors, length: big?.length, small: window.store.get('small'), digest: big && Array.from(new Uint8Array(await crypto.subtle.digest('SHA-256', big))).join(',') }
+    return {
+      errors,
+      length: big?.length,
+      small: window.store.get('small'),
+      digest: big && Array.from(new Uint8Array(await crypto.subtle.digest('SHA-256', big))).join(','),
+    }
   })
   assert.deepEqual(after, { errors: [], length: 4_000_000, small: 'still here', digest })
 
-  const popup = await context.waitForPage(() => page.eval((url) => void window.open(url, '_blank', 'noopener'), pageUrl(env.server.origin, '?popup')))
+  const popup = await context.waitForPage(() =>
+    page.eval((url) => void window.open(url, '_blank', 'noopener'), pageUrl(env.server.origin, '?popup')),
+  )
   await popup.ready()
-  assert.deepEqual(await popup.eval(() => [window.store.size, window.events.filter((e) => e.event !== 'pageshow')]), [0, []])
+  assert.deepEqual(await popup.eval(() => [window.store.size, window.events.filter((e) => e.event !== 'pageshow')]), [
+    0,
+    [],
+  ])
   const fresh = await open(context, pageUrl(env.server.origin))
-  assert.deepEqual(await fresh.eval(() => [window.store.size, window.events.filter((e) => e.event !== 'pageshow')]), [0, []])
+  assert.deepEqual(await fresh.eval(() => [window.store.size, window.events.filter((e) => e.event !== 'pageshow')]), [
+    0,
+    [],
+  ])
   assert.equal(await page.eval(() => window.store.get('small')), 'still here', 'the first tab keeps its keys')
   await context.close()
 })
 
-test(named('frames: a cross-origin iframe keeps its keys across its own reloads; cross-site and sandboxed ones work in memory'), async () => {
-  // Another port is another origin of the same site; localhost is another site.
-  const sameSite = await startServer()
-  const context = await env.browser.newContext()
-  const urls = {
-    framed: pageUrl(sameSite.origin, '?frame=framed'),
-    crossSite: pageUrl(env.server.otherSite, '?frame=crossSite'),
-    sandboxed: pageUrl(sameSite.origin, '?frame=sandboxed'),
-  }
-  const host = await open(context, `${env.server.origin}/e2e/pages/frames.html?${new URLSearchParams(urls)}`)
-  const inFrame = (role, fn) => host.eval((role, source) => window.inFrame(role, source), role, fn.toString())
-  const frameReady = (role) => host.waitFor((role) => window.inFrame(role, '() => window.ready === true').catch(() => false), [role])
-  await frameReady('framed')
-  await inFrame('framed', () => window.store.set('k', 'in a frame'))
-  await inFrame('framed', () => void setTimeout(() => location.reload()))
-  await host.sleep(500)
-  await frameReady('framed')
-  assert.deepEqual(await inFrame('framed', () => [window.store.get('k'), window.events.filter((e) => e.event === 'restored')]), [
-    'in a frame',
-    [{ event: 'restored', count: 1, expired: 0, source: 'reload' }],
-  ])
-  assert.equal(await host.eval(() => window.name), '', 'the top window is never touched')
+test(
+  named(
+    'frames: a cross-origin iframe keeps its keys across its own reloads; cross-site and sandboxed ones work in memory',
+  ),
+  async () => {
+    // Another port is another origin of the same site; localhost is another site.
+    const sameSite = await startServer()
+    const context = await env.browser.newContext()
+    const urls = {
+      framed: pageUrl(sameSite.origin, '?frame=framed'),
+      crossSite: pageUrl(env.server.otherSite, '?frame=crossSite'),
+      sandboxed: pageUrl(sameSite.origin, '?frame=sandboxed'),
+    }
+    const host = await open(context, `${env.server.origin}/e2e/pages/frames.html?${new URLSearchParams(urls)}`)
+    const inFrame = (role, fn) => host.eval((role, source) => window.inFrame(role, source), role, fn.toString())
+    const frameReady = (role) =>
+      host.waitFor((role) => window.inFrame(role, '() => window.ready === true').catch(() => false), [role])
+    await frameReady('framed')
+    await inFrame('framed', () => window.store.set('k', 'in a frame'))
+    await inFrame('framed', () => void setTimeout(() => location.reload()))
+    await host.sleep(500)
+    await frameReady('framed')
+    assert.deepEqual(
+      await inFrame('framed', () => [window.store.get('k'), window.events.filter((e) => e.event === 'restored')]),
+      ['in a frame', [{ event: 'restored', count: 1, expired: 0, source: 'reload' }]],
+    )
+    assert.equal(await host.eval(() => window.name), '', 'the top window is never touched')
 
-  // Storage in cross-site frames is blocked or partitioned depending on the engine, and
-  // sandboxed frames without allow-same-origin have none: the store works in memory.
-  for (const role of ['crossSite', 'sandboxed']) {
-    await frameReady(role)
-    const result = await inFrame(role, () => {
-      window.store.set('k', 'memory only')
-      return { value: window.store.get('k'), errors: window.events.filter((e) => e.event === 'error').map((e) => e.reason) }
-    })
-    assert.equal(result.value, 'memory only', role)
-    console.log(`[${env.browser.version}] ${role} frame errors: ${JSON.stringify(result.errors)}`)
-  }
-  // Firefox and WebKit partition a cross-site frame's storage instead of blocking it: the
-  // store works there, its keys surviving the frame's own reloads. Measured, not promised.
-  await inFrame('crossSite', () => void setTimeout(() => location.reload()))
-  await host.sleep(500)
-  await frameReady('crossSite')
-  const survived = await inFrame('crossSite', () => window.store.get('k'))
-  console.log(`[${env.browser.version}] a cross-site frame's keys after its own reload: ${JSON.stringify(survived)}`)
-  if (engine.name === 'chromium') assert.equal(survived, null, 'Chromium blocks third-party storage')
-  await context.close()
-  await sameSite.close()
-})
+    // Storage in cross-site frames is blocked or partitioned depending on the engine, and
+    // sandboxed frames without allow-same-origin have none: the store works in memory.
+    for (const role of ['crossSite', 'sandboxed']) {
+      await frameReady(role)
+      const result = await inFrame(role, () => {
+        window.store.set('k', 'memory only')
+        return {
+          value: window.store.get('k'),
+          errors: window.events.filter((e) => e.event === 'error').map((e) => e.reason),
+        }
+      })
+      assert.equal(result.value, 'memory only', role)
+      console.log(`[${env.browser.version}] ${role} frame errors: ${JSON.stringify(result.errors)}`)
+    }
+    // Firefox and WebKit partition a cross-site frame's storage instead of blocking it: the
+    // store works there, its keys surviving the frame's own reloads. Measured, not promised.
+    await inFrame('crossSite', () => void setTimeout(() => location.reload()))
+    await host.sleep(500)
+    await frameReady('crossSite')
+    const survived = await inFrame('crossSite', () => window.store.get('k'))
+    console.log(`[${env.browser.version}] a cross-site frame's keys after its own reload: ${JSON.stringify(survived)}`)
+    if (engine.name === 'chromium') assert.equal(survived, null, 'Chromium blocks third-party storage')
+    await context.close()
+    await sameSite.close()
+  },
+)

@@ -25,7 +25,9 @@ try {
   console.error(error.message)
   process.exit(1)
 }
-console.log(`browser tests: ${engines.join(', ')} (TAB_KEYSTORE_ENGINES picks), ${browserFiles.length} files each${onceFiles.length ? `; once: ${onceFiles.join(', ')}` : ''}`)
+console.log(
+  `browser tests: ${engines.join(', ')} (TAB_KEYSTORE_ENGINES picks), ${browserFiles.length} files each${onceFiles.length ? `; once: ${onceFiles.join(', ')}` : ''}`,
+)
 
 const started = Date.now()
 const elapsed = () => `${((Date.now() - started) / 1000).toFixed(0)} s`
@@ -39,19 +41,25 @@ const SILENT_LIMIT_MS = 4 * 60_000
 
 function run(label, env, testFiles) {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--test', '--test-reporter=spec', '--test-concurrency=1', ...testFiles.map((f) => join(here, f))], {
-      env: { ...process.env, ...env, FORCE_COLOR: '0' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-      // Its own process group, so that a hung run is killed with the browsers it started.
-      detached: true,
-    })
+    const child = spawn(
+      process.execPath,
+      ['--test', '--test-reporter=spec', '--test-concurrency=1', ...testFiles.map((f) => join(here, f))],
+      {
+        env: { ...process.env, ...env, FORCE_COLOR: '0' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+        // Its own process group, so that a hung run is killed with the browsers it started.
+        detached: true,
+      },
+    )
     let hung = false
     let silence
     const watch = () => {
       clearTimeout(silence)
       silence = setTimeout(() => {
         hung = true
-        console.log(`[${label}] HUNG: nothing printed for ${SILENT_LIMIT_MS / 60_000} min; killing it and what it started`)
+        console.log(
+          `[${label}] HUNG: nothing printed for ${SILENT_LIMIT_MS / 60_000} min; killing it and what it started`,
+        )
         try {
           process.kill(-child.pid, 'SIGKILL')
         } catch {
@@ -73,7 +81,9 @@ function run(label, env, testFiles) {
     child.on('exit', (code) => {
       clearTimeout(silence)
       if (pending.trim()) console.log(`[${label}] ${pending}`)
-      console.log(`[${label}] ${code === 0 && !hung ? 'passed' : `FAILED (${hung ? 'hung' : `exit ${code}`})`} after ${elapsed()}`)
+      console.log(
+        `[${label}] ${code === 0 && !hung ? 'passed' : `FAILED (${hung ? 'hung' : `exit ${code}`})`} after ${elapsed()}`,
+      )
       resolve(code === 0 && !hung)
     })
   })

@@ -8,8 +8,23 @@ import { extname, join, normalize, dirname } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
-const allowed = ['/dist/', '/e2e/pages/', '/demo/', '/bench/pages/', '/bench/.scratch/', '/node_modules/@noble/ciphers/']
-const types = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.cjs': 'text/javascript; charset=utf-8', '.json': 'application/json', '.css': 'text/css', '.map': 'application/json', '.svg': 'image/svg+xml' }
+const allowed = [
+  '/dist/',
+  '/e2e/pages/',
+  '/demo/',
+  '/bench/pages/',
+  '/bench/.scratch/',
+  '/node_modules/@noble/ciphers/',
+]
+const types = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.cjs': 'text/javascript; charset=utf-8',
+  '.json': 'application/json',
+  '.css': 'text/css',
+  '.map': 'application/json',
+  '.svg': 'image/svg+xml',
+}
 
 /**
  * Starts the server on 127.0.0.1 (port 0: any free port). `isolated` adds COOP/COEP so
@@ -46,8 +61,16 @@ export async function startServer({ port = 0, isolated = false, api, notFound } 
       // `?nostore` serves a page `no-store`, as many authenticated apps do (Firefox keeps it
       // out of the back/forward cache).
       const noStore = new URL(request.url, 'http://x').searchParams.has('nostore')
-      const headers = { 'content-type': types[extname(path)] ?? 'application/octet-stream', 'cache-control': noStore ? 'no-store' : 'no-cache', 'access-control-allow-origin': '*' }
-      if (isolated) Object.assign(headers, { 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp' })
+      const headers = {
+        'content-type': types[extname(path)] ?? 'application/octet-stream',
+        'cache-control': noStore ? 'no-store' : 'no-cache',
+        'access-control-allow-origin': '*',
+      }
+      if (isolated)
+        Object.assign(headers, {
+          'cross-origin-opener-policy': 'same-origin',
+          'cross-origin-embedder-policy': 'require-corp',
+        })
       response.writeHead(200, headers).end(body)
     } catch {
       notFound?.(path)
@@ -59,8 +82,12 @@ export async function startServer({ port = 0, isolated = false, api, notFound } 
   const sockets = new Set()
   server.on('upgrade', (request, socket) => {
     if (new URL(request.url, 'http://x').pathname !== '/ws') return socket.destroy()
-    const accept = createHash('sha1').update(`${request.headers['sec-websocket-key']}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`).digest('base64')
-    socket.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`)
+    const accept = createHash('sha1')
+      .update(`${request.headers['sec-websocket-key']}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`)
+      .digest('base64')
+    socket.write(
+      `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`,
+    )
     sockets.add(socket)
     socket.on('close', () => sockets.delete(socket))
     socket.on('error', () => undefined)
@@ -76,7 +103,10 @@ export async function startServer({ port = 0, isolated = false, api, notFound } 
     origin: `http://127.0.0.1:${actual}`,
     otherSite: `http://localhost:${actual}`,
     // Browsers keep connections alive: close them too, or the test process lingers.
-    close: () => new Promise((resolve) => (server.close(resolve), server.closeAllConnections(), sockets.forEach((s) => s.destroy()))),
+    close: () =>
+      new Promise(
+        (resolve) => (server.close(resolve), server.closeAllConnections(), sockets.forEach((s) => s.destroy())),
+      ),
   }
 }
 

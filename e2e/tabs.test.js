@@ -6,38 +6,53 @@ import { eventsOf, named, open, pageUrl, setup } from './helpers.js'
 const env = setup()
 const url = (query) => pageUrl(env.server.origin, query)
 const keysOf = (page) => page.eval(() => window.store.keys())
-const waitRestored = (page) => page.waitFor(() => window.events.some((e) => e.event === 'restored'), [], { timeout: 5000, message: 'a restored event' })
-
-test(named('handoff: a second tab receives the keys with their expiry in well under a second; another context gets nothing'), async () => {
-  const context = await env.browser.newContext()
-  const first = await open(context, url('?tabs=1'))
-  const expiresAt = await first.eval(() => {
-    const at = Date.now() + 600_000
-    window.store.set('token', 'handed-over', at)
-    window.store.set('masterKey', new Uint8Array([9, 8, 7]))
-    return at
+const waitRestored = (page) =>
+  page.waitFor(() => window.events.some((e) => e.event === 'restored'), [], {
+    timeout: 5000,
+    message: 'a restored event',
   })
-  const second = await open(context, url('?tabs=1'))
-  await waitRestored(second)
-  assert.deepEqual(await eventsOf(second, 'restored'), [{ event: 'restored', count: 2, expired: 0, source: 'tab' }])
-  // From the store's creation (its ask), not the navigation's start: a loaded CI machine
-  // can take a second to load the page itself (Firefox did, once: 1105 ms).
-  const at = await second.eval(() => window.restoredAt - window.createdAt)
-  console.log(`[handoff] keys arrived ${Math.round(at)} ms after the store asked`)
-  assert.ok(at < 1000, `keys arrived ${Math.round(at)} ms after the store asked`)
-  assert.deepEqual(
-    await second.eval(() => [window.store.get('token'), [...window.store.get('masterKey')], window.store.expiresAt('token').getTime()]),
-    ['handed-over', [9, 8, 7], expiresAt],
-  )
 
-  const strangerContext = await env.browser.newContext()
-  const stranger = await open(strangerContext, url('?tabs=1'))
-  await waitRestored(stranger)
-  assert.deepEqual(await eventsOf(stranger, 'restored'), [{ event: 'restored', count: 0, expired: 0, source: 'none' }])
-  assert.deepEqual(await keysOf(stranger), [])
-  await strangerContext.close()
-  await context.close()
-})
+test(
+  named(
+    'handoff: a second tab receives the keys with their expiry in well under a second; another context gets nothing',
+  ),
+  async () => {
+    const context = await env.browser.newContext()
+    const first = await open(context, url('?tabs=1'))
+    const expiresAt = await first.eval(() => {
+      const at = Date.now() + 600_000
+      window.store.set('token', 'handed-over', at)
+      window.store.set('masterKey', new Uint8Array([9, 8, 7]))
+      return at
+    })
+    const second = await open(context, url('?tabs=1'))
+    await waitRestored(second)
+    assert.deepEqual(await eventsOf(second, 'restored'), [{ event: 'restored', count: 2, expired: 0, source: 'tab' }])
+    // From the store's creation (its ask), not the navigation's start: a loaded CI machine
+    // can take a second to load the page itself (Firefox did, once: 1105 ms).
+    const at = await second.eval(() => window.restoredAt - window.createdAt)
+    console.log(`[handoff] keys arrived ${Math.round(at)} ms after the store asked`)
+    assert.ok(at < 1000, `keys arrived ${Math.round(at)} ms after the store asked`)
+    assert.deepEqual(
+      await second.eval(() => [
+        window.store.get('token'),
+        [...window.store.get('masterKey')],
+        window.store.expiresAt('token').getTime(),
+      ]),
+      ['handed-over', [9, 8, 7], expiresAt],
+    )
+
+    const strangerContext = await env.browser.newContext()
+    const stranger = await open(strangerContext, url('?tabs=1'))
+    await waitRestored(stranger)
+    assert.deepEqual(await eventsOf(stranger, 'restored'), [
+      { event: 'restored', count: 0, expired: 0, source: 'none' },
+    ])
+    assert.deepEqual(await keysOf(stranger), [])
+    await strangerContext.close()
+    await context.close()
+  },
+)
 
 test(named('with the option off nothing is sent on the channel (a listening page proves it hears)'), async () => {
   const context = await env.browser.newContext()
@@ -120,9 +135,21 @@ test(named('a flood of junk on the channel changes nothing and throws nothing'),
   await junk.eval(() => {
     const channel = new BroadcastChannel('tab-keystore:e2e')
     const huge = 'x'.repeat(8_000_000)
-    const messages = [null, 1, 'clear', [], {}, { type: 'clear' }, { v: 2, type: 'clear' }, { v: 1, type: 'delete' },
-      { v: 1, type: 'give', id: 'nobody-asked', entries: [['k', 'replaced', 1e15]] }, { v: 1, type: 'ask', id: huge },
-      { v: 1, type: 'give', id: 'x', entries: huge }, { v: 1, type: 'delete', name: 42 }, { v: 1, type: 'give', entries: [[huge]] }]
+    const messages = [
+      null,
+      1,
+      'clear',
+      [],
+      {},
+      { type: 'clear' },
+      { v: 2, type: 'clear' },
+      { v: 1, type: 'delete' },
+      { v: 1, type: 'give', id: 'nobody-asked', entries: [['k', 'replaced', 1e15]] },
+      { v: 1, type: 'ask', id: huge },
+      { v: 1, type: 'give', id: 'x', entries: huge },
+      { v: 1, type: 'delete', name: 42 },
+      { v: 1, type: 'give', entries: [[huge]] },
+    ]
     for (let i = 0; i < 1000; i++) channel.postMessage(messages[i % messages.length])
   })
   await page.sleep(1000)

@@ -83,33 +83,39 @@ let lastDiag
 
 /** Reads what the shown page of the app holds, and what it has told. */
 const observe = (page) =>
-  page.eval((keys) => {
-    const store = window.store
-    const entries = {}
-    for (const key of store.keys()) {
-      const value = store.get(key)
-      entries[key] = [typeof value === 'string' ? value : `#${Array.from(value).join(',')}`, store.expiresAt(key)?.getTime() ?? null]
-    }
-    const absent = keys.filter((key) => !(key in entries) && store.get(key) !== null)
-    const shows = window.events.filter((e) => e.event === 'pageshow')
-    return {
-      doc: window.doc,
-      url: location.href,
-      persisted: shows.at(-1)?.persisted ?? false,
-      shows: shows.length,
-      errors: window.events.filter((e) => e.event === 'error').map((e) => e.reason),
-      entries,
-      absent,
-      // For the failure message only: the tab's record and the page's last events (no secrets).
-      diag: {
-        record: window.seenRecord(),
-        events: window.events.slice(-8).map((e) => JSON.stringify(e).slice(0, 120)),
-        lifecycle: window.lifecycle.slice(-8),
-      },
-    }
-  }, KEYS).then((obs) => (lastDiag = obs.diag, obs))
+  page
+    .eval((keys) => {
+      const store = window.store
+      const entries = {}
+      for (const key of store.keys()) {
+        const value = store.get(key)
+        entries[key] = [
+          typeof value === 'string' ? value : `#${Array.from(value).join(',')}`,
+          store.expiresAt(key)?.getTime() ?? null,
+        ]
+      }
+      const absent = keys.filter((key) => !(key in entries) && store.get(key) !== null)
+      const shows = window.events.filter((e) => e.event === 'pageshow')
+      return {
+        doc: window.doc,
+        url: location.href,
+        persisted: shows.at(-1)?.persisted ?? false,
+        shows: shows.length,
+        errors: window.events.filter((e) => e.event === 'error').map((e) => e.reason),
+        entries,
+        absent,
+        // For the failure message only: the tab's record and the page's last events (no secrets).
+        diag: {
+          record: window.seenRecord(),
+          events: window.events.slice(-8).map((e) => JSON.stringify(e).slice(0, 120)),
+          lifecycle: window.lifecycle.slice(-8),
+        },
+      }
+    }, KEYS)
+    .then((obs) => ((lastDiag = obs.diag), obs))
 
-const sorted = (entries) => JSON.stringify(Object.fromEntries(Object.entries(entries).sort(([a], [b]) => a.localeCompare(b))))
+const sorted = (entries) =>
+  JSON.stringify(Object.fromEntries(Object.entries(entries).sort(([a], [b]) => a.localeCompare(b))))
 const LOSS_REASONS = ['left-origin', 'stale', 'missing-share', 'lost']
 /** Told while localStorage is full: the record could not be written (`quota`), or was gone (`unrecorded`). */
 const FULL_REASONS = ['unrecorded', 'quota']
@@ -117,7 +123,12 @@ const FULL_REASONS = ['unrecorded', 'quota']
 /** One walk in a new tab of `context`; throws with the seed and the trace on the first divergence. */
 export async function walk({ context, server, seed, steps = 100, trace: given, log = () => {}, opened = false }) {
   const random = seeded(seed ?? 1)
-  const actions = given ? given.split(';').map((a) => a.trim()).filter(Boolean) : undefined
+  const actions = given
+    ? given
+        .split(';')
+        .map((a) => a.trim())
+        .filter(Boolean)
+    : undefined
   const base = Math.ceil(Date.now() / DAY) * DAY + 10 * DAY
   let urls = 0
   const appUrl = () => `${server.origin}/e2e/pages/index.html?w=${++urls}`
@@ -126,20 +137,36 @@ export async function walk({ context, server, seed, steps = 100, trace: given, l
   const model = { latest: new Map(), gen: 0, docs: new Map(), shown: undefined }
   const done = []
   lastDiag = undefined
-  const stats = { steps: 0, current: 0, direct: 0, freshAfterOther: 0, behindAdopted: 0, behindDropped: 0, behindDroppedDirect: 0, restored: 0 }
+  const stats = {
+    steps: 0,
+    current: 0,
+    direct: 0,
+    freshAfterOther: 0,
+    behindAdopted: 0,
+    behindDropped: 0,
+    behindDroppedDirect: 0,
+    restored: 0,
+  }
   const fail = (message) => {
-    const error = new Error(`${message}\n  seed: ${seed ?? '(trace)'}, step ${done.length}\n  trace: ${done.join('; ')}\n  last seen: ${JSON.stringify(lastDiag)}`)
+    const error = new Error(
+      `${message}\n  seed: ${seed ?? '(trace)'}, step ${done.length}\n  trace: ${done.join('; ')}\n  last seen: ${JSON.stringify(lastDiag)}`,
+    )
     error.trace = done.join('; ')
     throw error
   }
   // `opened`: another site's page opens the window the walk runs in, and keeps it in hand.
   const opener = opened ? await context.newPage(otherUrl()) : undefined
-  const page = opener ? await context.waitForPage(() => opener.eval((url) => void (window.w = window.open(url)), tab.entries[0].url)) : await context.newPage(tab.entries[0].url)
+  const page = opener
+    ? await context.waitForPage(() => opener.eval((url) => void (window.w = window.open(url)), tab.entries[0].url))
+    : await context.newPage(tab.entries[0].url)
   if (opener) await page.ready()
 
   const expectLatest = (obs, why, told = []) => {
     const want = sorted(Object.fromEntries(model.latest))
-    if (sorted(obs.entries) !== want) fail(`${why}: the store holds ${sorted(obs.entries)}, the tab's latest state is ${want}${told.length ? ` (told: ${told})` : ''}`)
+    if (sorted(obs.entries) !== want)
+      fail(
+        `${why}: the store holds ${sorted(obs.entries)}, the tab's latest state is ${want}${told.length ? ` (told: ${told})` : ''}`,
+      )
     if (obs.absent.length) fail(`${why}: get() returns values for keys not in keys(): ${obs.absent}`)
   }
   const lose = () => {
@@ -159,11 +186,15 @@ export async function walk({ context, server, seed, steps = 100, trace: given, l
     const known = model.docs.get(obs.doc)
     // Wait for this document's pageshow (a page back from the cache may be evaluated before it fires).
     if (known && obs.shows <= known.shows) {
-      await page.waitFor((n) => window.events.filter((e) => e.event === 'pageshow').length > n, [known.shows], { timeout: 5000, message: 'pageshow' })
+      await page.waitFor((n) => window.events.filter((e) => e.event === 'pageshow').length > n, [known.shows], {
+        timeout: 5000,
+        message: 'pageshow',
+      })
     }
     if (obs.persisted || known) await page.sleep(100)
     obs = await observe(page)
-    if (obs.url !== entry.url) fail(`the browser shows ${obs.url}, the walk expected ${entry.url} (a harness problem, not the store's)`)
+    if (obs.url !== entry.url)
+      fail(`the browser shows ${obs.url}, the walk expected ${entry.url} (a harness problem, not the store's)`)
     if (obs.persisted && !known) fail(`a document restored from the cache that the walk never saw`)
     const doc = known ?? { gen: -1, errors: 0 }
     const told = obs.errors.slice(doc.errors)
@@ -175,7 +206,8 @@ export async function walk({ context, server, seed, steps = 100, trace: given, l
     if (tab.full && !Object.keys(obs.entries).length && hadKeys) {
       // localStorage full: the record could not be written, so the page could not vouch
       // for the latest state and dropped it, told; never an older state (checked below).
-      if (!told.some((r) => [...LOSS_REASONS, ...FULL_REASONS].includes(r))) fail(`with localStorage full, the keys went without an error (events: ${told})`)
+      if (!told.some((r) => [...LOSS_REASONS, ...FULL_REASONS].includes(r)))
+        fail(`with localStorage full, the keys went without an error (events: ${told})`)
       stats.droppedFull = (stats.droppedFull ?? 0) + 1
       lose()
     } else if (obs.persisted && doc.gen === model.gen) {
@@ -186,15 +218,24 @@ export async function walk({ context, server, seed, steps = 100, trace: given, l
       stats.direct++
       expectLatest(obs, 'a fresh page right after a page of the app', told)
       if (quiet.length) fail(`a fresh page right after a page of the app: unexpected error events ${told}`)
-    } else if (!obs.persisted && previous?.site === 'A' && sorted(obs.entries) === sorted(Object.fromEntries(model.latest)) && !quiet.length) {
+    } else if (
+      !obs.persisted &&
+      previous?.site === 'A' &&
+      sorted(obs.entries) === sorted(Object.fromEntries(model.latest)) &&
+      !quiet.length
+    ) {
       // A traversal within the app that skipped another site's entry: nothing of that site
       // was shown in between, so the latest state may come along (WebKit, which binds no
       // seal to its history), or not (Chromium, Firefox: another same-origin history).
       stats.direct++
     } else if (!obs.persisted) {
       stats.freshAfterOther++
-      if (Object.keys(obs.entries).length) fail(`a fresh page reached through another site holds ${sorted(obs.entries)}: keys must not cross another origin`)
-      if (hadKeys && !told.some((r) => LOSS_REASONS.includes(r))) fail(`keys were lost on the way through another site, but no error told it (events: ${told})`)
+      if (Object.keys(obs.entries).length)
+        fail(
+          `a fresh page reached through another site holds ${sorted(obs.entries)}: keys must not cross another origin`,
+        )
+      if (hadKeys && !told.some((r) => LOSS_REASONS.includes(r)))
+        fail(`keys were lost on the way through another site, but no error told it (events: ${told})`)
       lose()
     } else {
       // Back from the cache, having missed a change: the latest state, or nothing.
@@ -206,8 +247,12 @@ export async function walk({ context, server, seed, steps = 100, trace: given, l
           stats.behindDroppedDirect++
           log(`dropped on a direct return at step ${done.length}: ${done.slice(-12).join('; ')} (told: ${told})`)
         }
-        if (Object.keys(obs.entries).length) fail(`back from the cache after missing a change, the page shows ${sorted(obs.entries)}; the tab's latest state is ${latest}`)
-        if (hadKeys && !told.some((r) => LOSS_REASONS.includes(r))) fail(`back from the cache, the page dropped the latest keys without an error (events: ${told})`)
+        if (Object.keys(obs.entries).length)
+          fail(
+            `back from the cache after missing a change, the page shows ${sorted(obs.entries)}; the tab's latest state is ${latest}`,
+          )
+        if (hadKeys && !told.some((r) => LOSS_REASONS.includes(r)))
+          fail(`back from the cache, the page dropped the latest keys without an error (events: ${told})`)
         lose()
       }
     }
@@ -245,7 +290,9 @@ export async function walk({ context, server, seed, steps = 100, trace: given, l
     tab.index++
     if (byOpener) {
       await opener.eval((url) => void (window.w.location = url), url)
-      await page.waitFor((url) => location.href === url && window.ready === true, [url], { message: 'the page the opener sent the window to' })
+      await page.waitFor((url) => location.href === url && window.ready === true, [url], {
+        message: 'the page the opener sent the window to',
+      })
     } else await page.navigate(url)
     await arrive(from)
   }
@@ -280,13 +327,26 @@ export async function walk({ context, server, seed, steps = 100, trace: given, l
 
   async function step(action) {
     const [op, ...args] = action.split(' ')
-    if (['set', 'delete', 'clear', 'persist', 'wipe', 'fill', 'unfill', 'hook', 'taken'].includes(op) && tab.entries[tab.index].site !== 'A') fail(`"${action}" on another site's page: the trace does not fit`)
+    if (
+      ['set', 'delete', 'clear', 'persist', 'wipe', 'fill', 'unfill', 'hook', 'taken'].includes(op) &&
+      tab.entries[tab.index].site !== 'A'
+    )
+      fail(`"${action}" on another site's page: the trace does not fit`)
     if (op === 'set') {
       const [key, value, slot] = args
       const expiresAt = slot ? base + Number(slot.slice(1)) * DAY : null
-      await page.eval((key, value, expiresAt) => {
-        window.store.set(key, value.startsWith('#') ? new Uint8Array(value.slice(1).split(',').map(Number)) : value, expiresAt ?? undefined)
-      }, key, value, expiresAt)
+      await page.eval(
+        (key, value, expiresAt) => {
+          window.store.set(
+            key,
+            value.startsWith('#') ? new Uint8Array(value.slice(1).split(',').map(Number)) : value,
+            expiresAt ?? undefined,
+          )
+        },
+        key,
+        value,
+        expiresAt,
+      )
       const old = model.latest.get(key)
       if (!old || old[0] !== value || old[1] !== expiresAt) model.gen++
       model.latest.set(key, [value, expiresAt])
@@ -312,7 +372,11 @@ export async function walk({ context, server, seed, steps = 100, trace: given, l
     } else if (op === 'hook') {
       // One-shot, added after the store's own listener: the app's logout as the page goes.
       await page.eval((how) => {
-        window.addEventListener('pagehide', () => (how === 'clear' ? window.store.clear() : window.store.delete(how.slice('delete '.length))), { once: true })
+        window.addEventListener(
+          'pagehide',
+          () => (how === 'clear' ? window.store.clear() : window.store.delete(how.slice('delete '.length))),
+          { once: true },
+        )
       }, args.join(' '))
       tab.entries[tab.index].hook = args.join(' ')
     } else if (op === 'taken') {
@@ -342,7 +406,14 @@ export async function walk({ context, server, seed, steps = 100, trace: given, l
 // `npm run walk -- --seed S --steps N [--engine E] [--trace T]`: long walks, or a replay.
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const { values } = parseArgs({
-    options: { seed: { type: 'string' }, steps: { type: 'string', default: '500' }, engine: { type: 'string' }, trace: { type: 'string' }, seeds: { type: 'string', default: '1' }, opened: { type: 'boolean', default: false } },
+    options: {
+      seed: { type: 'string' },
+      steps: { type: 'string', default: '500' },
+      engine: { type: 'string' },
+      trace: { type: 'string' },
+      seeds: { type: 'string', default: '1' },
+      opened: { type: 'boolean', default: false },
+    },
   })
   if (values.engine) process.env.TAB_KEYSTORE_ENGINE = values.engine
   const { currentEngine } = await import('./engines/index.js')
@@ -357,8 +428,18 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
       const context = await browser.newContext()
       const started = Date.now()
       try {
-        const { stats } = await walk({ context, server, opened: values.opened, seed: values.trace ? undefined : s, steps: Number(values.steps), trace: values.trace, log: (line) => line.startsWith("dropped") && console.log(`[${engine.name}] ${line}`) })
-        console.log(`[${engine.name}] seed ${values.trace ? '(trace)' : s}: ${stats.steps} steps in ${((Date.now() - started) / 1000).toFixed(0)} s, nothing found ${JSON.stringify(stats)}`)
+        const { stats } = await walk({
+          context,
+          server,
+          opened: values.opened,
+          seed: values.trace ? undefined : s,
+          steps: Number(values.steps),
+          trace: values.trace,
+          log: (line) => line.startsWith('dropped') && console.log(`[${engine.name}] ${line}`),
+        })
+        console.log(
+          `[${engine.name}] seed ${values.trace ? '(trace)' : s}: ${stats.steps} steps in ${((Date.now() - started) / 1000).toFixed(0)} s, nothing found ${JSON.stringify(stats)}`,
+        )
       } catch (error) {
         failed = true
         console.log(`[${engine.name}] FOUND: ${error.message}`)

@@ -10,24 +10,33 @@ const STEPS = 60
 
 // A tab of its own, for most of the budget; a window another site opened (and navigates
 // away by script), for the rest.
-for (const [opened, share] of [[false, 0.7], [true, 0.3]]) {
+for (const [opened, share] of [
+  [false, 0.7],
+  [true, 0.3],
+]) {
   const budget = Math.round(BUDGET_MS * share)
   const where = opened ? 'in a window another site opened' : 'in a tab'
-  test(named(`random walks ${where}: seeds from 1, ${STEPS} steps each, for about ${Math.round(budget / 1000)} s`), { timeout: budget + 120_000 }, async (t) => {
-    const started = Date.now()
-    let steps = 0
-    let seed = 1
-    for (; Date.now() - started < budget; seed++) {
-      const context = await env.browser.newContext()
-      try {
-        // Throws with the seed and the whole trace on the first divergence from the model.
-        steps += (await walk({ context, server: env.server, seed, steps: STEPS, opened })).stats.steps
-      } finally {
-        await context.close()
+  test(
+    named(`random walks ${where}: seeds from 1, ${STEPS} steps each, for about ${Math.round(budget / 1000)} s`),
+    { timeout: budget + 120_000 },
+    async (t) => {
+      const started = Date.now()
+      let steps = 0
+      let seed = 1
+      for (; Date.now() - started < budget; seed++) {
+        const context = await env.browser.newContext()
+        try {
+          // Throws with the seed and the whole trace on the first divergence from the model.
+          steps += (await walk({ context, server: env.server, seed, steps: STEPS, opened })).stats.steps
+        } finally {
+          await context.close()
+        }
       }
-    }
-    t.diagnostic(`${engine.name}: ${seed - 1} seeds, ${steps} steps in ${((Date.now() - started) / 1000).toFixed(0)} s; replay one with npm run walk -- --engine ${engine.name} --seed S --steps ${STEPS}${opened ? ' --opened' : ''}`)
-  })
+      t.diagnostic(
+        `${engine.name}: ${seed - 1} seeds, ${steps} steps in ${((Date.now() - started) / 1000).toFixed(0)} s; replay one with npm run walk -- --engine ${engine.name} --seed S --steps ${STEPS}${opened ? ' --opened' : ''}`,
+      )
+    },
+  )
 }
 
 // Traces long walks found, replayed in every engine (each failed before its fix). Those of
@@ -37,11 +46,19 @@ const FOUND = [
   // share was out of window.name, so the page took itself for a new window (a copy of its
   // opener's sessionStorage) and lost the keys in silence (Chromium). Fixed by marking the
   // share's place (src/lifecycle/machine.ts).
-  { opened: true, trace: 'link; clear; delete b; back; link; link; persist; taken; link; taken; link; reload; back; back; set c s3 @2; set a #15,1; link; away; go -2' },
+  {
+    opened: true,
+    trace:
+      'link; clear; delete b; back; link; link; persist; taken; link; taken; link; reload; back; back; set c s3 @2; set a #15,1; link; away; go -2',
+  },
   // WebKit, a window another site opened, localStorage full: a page back from the cache
   // holding nothing dropped nothing, and the tab's latest keys went untold. Fixed by
   // telling `unrecorded` whenever the record is gone.
-  { opened: true, trace: 'link; set b #1,195; link; set a s0 @2; link; taken; back; persist; taken; link; away; back; back; back; set c s3; link; fill; set b s0 @1; back; away; back; back; away; back; set b s3; link; link; link; taken; back; hook clear; taken; back; link; go -2; forward; taken; back; forward; back; set a s3; link; delete b; link; link; reload; hook clear; back; unfill; back; back; set b #51,176; fill; go 2' },
+  {
+    opened: true,
+    trace:
+      'link; set b #1,195; link; set a s0 @2; link; taken; back; persist; taken; link; away; back; back; back; set c s3; link; fill; set b s0 @1; back; away; back; back; away; back; set b s3; link; link; link; taken; back; hook clear; taken; back; link; go -2; forward; taken; back; forward; back; set a s3; link; delete b; link; link; reload; hook clear; back; unfill; back; back; set b #51,176; fill; go 2',
+  },
   // Chromium: a page back from the cache wrote its share into window.name, the very value
   // of its own stale view, and Chromium dropped the write; the reload then found a later
   // page's share (tampered). Fixed by writing another value first (src/share.ts).

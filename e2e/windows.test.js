@@ -44,9 +44,15 @@ async function driverReload(page, tag) {
     void target.reload({ waitUntil: 'commit' }).catch(() => undefined)
   } else if (engine.name === 'firefox') {
     const pages = (await Promise.all(drivers.map((b) => b.pages()))).flat()
-    void pages.find((p) => p.url().includes(tag)).reload({ timeout: 20_000 }).catch(() => undefined)
+    void pages
+      .find((p) => p.url().includes(tag))
+      .reload({ timeout: 20_000 })
+      .catch(() => undefined)
   } else {
-    void drivers.at(-1).command('POST', '/refresh', {}).catch(() => undefined)
+    void drivers
+      .at(-1)
+      .command('POST', '/refresh', {})
+      .catch(() => undefined)
   }
 }
 
@@ -55,7 +61,8 @@ const env = setup({
   api: collect('/log', logs),
 })
 
-const pageUrl = (origin, tag, role, extra = {}) => `${origin}/e2e/pages/windows.html?${new URLSearchParams({ tag, role, ...extra })}`
+const pageUrl = (origin, tag, role, extra = {}) =>
+  `${origin}/e2e/pages/windows.html?${new URLSearchParams({ tag, role, ...extra })}`
 /** The app page (the app's origin), which writes its share into window.name as it loads. */
 const appUrl = (tag) => pageUrl(env.server.origin, tag, 'app', { set: `S1-${tag}` })
 /** The other site's page: logs the window.name it finds, then writes its own, as any site may. */
@@ -103,7 +110,10 @@ function leaving(doc, relayed = []) {
  */
 async function comeback(doc, tag, role = 'app') {
   const back = await waitLog(
-    (l) => l.tag === tag && l.role === role && ((l.doc === doc && l.what === 'pageshow' && l.persisted) || (l.doc !== doc && l.what === 'load')),
+    (l) =>
+      l.tag === tag &&
+      l.role === role &&
+      ((l.doc === doc && l.what === 'pageshow' && l.persisted) || (l.doc !== doc && l.what === 'load')),
     `${tag}: the app page again`,
   )
   return { cached: back.doc === doc, nameOnReturn: back.name, openerOnReturn: back.opener }
@@ -128,19 +138,31 @@ async function leaveTopLevel(way, win, tag, opener) {
   // never fire: wait for the other site's page itself.
   else if (way === 'address bar') void win.goto(destUrl(tag), { ready: false }).catch(() => undefined)
   else await opener.eval((url) => void (window.popup.location = url), destUrl(tag))
-  const seen = await win.waitFor((origin) => location.origin === origin && window.ready === true && window.info, [env.server.otherSite], {
-    message: 'the other site',
-    timeout: 20_000,
-  })
+  const seen = await win.waitFor(
+    (origin) => location.origin === origin && window.ready === true && window.info,
+    [env.server.otherSite],
+    {
+      message: 'the other site',
+      timeout: 20_000,
+    },
+  )
   await win.back()
   const back = await comeback(doc, tag)
   await sleep(300)
-  return { otherSees: seen.name === `S1-${tag}` ? 'yes' : JSON.stringify(seen.name), events: leaving(doc).join(' > ') || 'none', ...back, otherHasOpener: seen.opener, doc }
+  return {
+    otherSees: seen.name === `S1-${tag}` ? 'yes' : JSON.stringify(seen.name),
+    events: leaving(doc).join(' > ') || 'none',
+    ...back,
+    otherHasOpener: seen.opener,
+    doc,
+  }
 }
 
 /** A window `opener` opens on the app page: with an opener, or with `noopener`. */
 async function openFrom(context, opener, tag, features = '') {
-  const win = await context.waitForPage(() => opener.eval((url, features) => void (window.popup = window.open(url, '_blank', features)), appUrl(tag), features))
+  const win = await context.waitForPage(() =>
+    opener.eval((url, features) => void (window.popup = window.open(url, '_blank', features)), appUrl(tag), features),
+  )
   await win.ready()
   return win
 }
@@ -162,30 +184,38 @@ for (const [kind, openerOrigin] of [
   ['B1', 'origin'],
   ['B2', 'otherSite'],
 ]) {
-  test(named(`${kind}. a window opened by a page of ${openerOrigin === 'origin' ? 'the app' : 'another site'}`), async () => {
-    const context = await env.browser.newContext()
-    for (const way of ['link', 'address bar', 'opener']) {
-      const tag = `${kind}-${way.replace(' ', '-')}`
-      const opener = await context.newPage(pageUrl(env.server[openerOrigin], tag, 'opener'))
-      const win = await openFrom(context, opener, tag)
-      const info = await win.eval(() => window.info)
-      assert.equal(info.opener, true, 'a window.open window has an opener')
-      const result = await leaveTopLevel(way, win, tag, opener)
-      row(`${kind} popup`, way, result)
-      if (way === 'link') {
-        // The opener goes elsewhere (to the other one of the two sites), then closes.
-        await opener.navigate(pageUrl(openerOrigin === 'origin' ? env.server.otherSite : env.server.origin, tag, 'opener-next'))
-        await sleep(200)
-        const afterNavigate = await win.eval(() => window.opener !== null)
-        await opener.close()
-        await sleep(500)
-        const afterClose = await win.eval(() => window.opener !== null)
-        record(`${kind}: window.opener in the app page after the opener navigated away / closed`, { afterNavigate, afterClose })
-      } else await opener.close()
-      await win.close()
-    }
-    await context.close()
-  })
+  test(
+    named(`${kind}. a window opened by a page of ${openerOrigin === 'origin' ? 'the app' : 'another site'}`),
+    async () => {
+      const context = await env.browser.newContext()
+      for (const way of ['link', 'address bar', 'opener']) {
+        const tag = `${kind}-${way.replace(' ', '-')}`
+        const opener = await context.newPage(pageUrl(env.server[openerOrigin], tag, 'opener'))
+        const win = await openFrom(context, opener, tag)
+        const info = await win.eval(() => window.info)
+        assert.equal(info.opener, true, 'a window.open window has an opener')
+        const result = await leaveTopLevel(way, win, tag, opener)
+        row(`${kind} popup`, way, result)
+        if (way === 'link') {
+          // The opener goes elsewhere (to the other one of the two sites), then closes.
+          await opener.navigate(
+            pageUrl(openerOrigin === 'origin' ? env.server.otherSite : env.server.origin, tag, 'opener-next'),
+          )
+          await sleep(200)
+          const afterNavigate = await win.eval(() => window.opener !== null)
+          await opener.close()
+          await sleep(500)
+          const afterClose = await win.eval(() => window.opener !== null)
+          record(`${kind}: window.opener in the app page after the opener navigated away / closed`, {
+            afterNavigate,
+            afterClose,
+          })
+        } else await opener.close()
+        await win.close()
+      }
+      await context.close()
+    },
+  )
 }
 
 test(named('C. a window opened with noopener'), async () => {
@@ -212,33 +242,55 @@ async function leaveFrame(context, kind, way, parentOrigin) {
   const tag = `${kind}-${way}`
   const top = await context.newPage(pageUrl(parentOrigin, tag, 'top', { frame: appUrl(tag) }))
   await top.ready()
-  const app = await waitLog((l) => l.tag === tag && l.role === 'app' && l.what === 'pageshow', `${tag}: the framed app page`)
+  const app = await waitLog(
+    (l) => l.tag === tag && l.role === 'app' && l.what === 'pageshow',
+    `${tag}: the framed app page`,
+  )
   if (way === 'self') await top.eval((url) => frames[0].postMessage({ go: url }, '*'), destUrl(tag))
   else await top.eval((url) => void (document.querySelector('iframe').src = url), destUrl(tag))
-  const dest = await waitLog((l) => l.tag === tag && l.role === 'dest' && l.what === 'load', `${tag}: the other site in the frame`)
+  const dest = await waitLog(
+    (l) => l.tag === tag && l.role === 'dest' && l.what === 'load',
+    `${tag}: the other site in the frame`,
+  )
   await top.eval(() => history.back())
   const back = await comeback(app.doc, tag)
   await sleep(300)
   const relayed = await top.eval(() => window.childLog)
   const events = leaving(app.doc, relayed)
-  const result = { otherSees: dest.name === `S1-${tag}` ? 'yes' : JSON.stringify(dest.name), events: events.join(' > ') || 'none', cached: back.cached, nameOnReturn: back.nameOnReturn, doc: app.doc }
+  const result = {
+    otherSees: dest.name === `S1-${tag}` ? 'yes' : JSON.stringify(dest.name),
+    events: events.join(' > ') || 'none',
+    cached: back.cached,
+    nameOnReturn: back.nameOnReturn,
+    doc: app.doc,
+  }
   await top.close()
   return result
 }
 
 test(named('D. a same-origin iframe in an app page'), async () => {
   const context = await env.browser.newContext()
-  for (const way of ['self', 'parent']) row('D same-origin iframe', way === 'self' ? 'its own link' : 'its parent (iframe.src)', await leaveFrame(context, 'D', way, env.server.origin))
+  for (const way of ['self', 'parent'])
+    row(
+      'D same-origin iframe',
+      way === 'self' ? 'its own link' : 'its parent (iframe.src)',
+      await leaveFrame(context, 'D', way, env.server.origin),
+    )
   await context.close()
 })
 
 test(named('E. the app framed by another site'), async () => {
   const context = await env.browser.newContext()
-  for (const way of ['parent', 'self']) row('E framed by the other site', way === 'self' ? 'its own link' : 'its parent (iframe.src)', await leaveFrame(context, 'E', way, env.server.otherSite))
+  for (const way of ['parent', 'self'])
+    row(
+      'E framed by the other site',
+      way === 'self' ? 'its own link' : 'its parent (iframe.src)',
+      await leaveFrame(context, 'E', way, env.server.otherSite),
+    )
   await context.close()
 })
 
-test(named('reloads: what the leaving page is told, the page\'s own and the driver\'s'), async () => {
+test(named("reloads: what the leaving page is told, the page's own and the driver's"), async () => {
   const context = await env.browser.newContext()
   const tag = 'R-reload'
   const win = await context.newPage(appUrl(tag))
@@ -248,15 +300,27 @@ test(named('reloads: what the leaving page is told, the page\'s own and the driv
     if (how === 'location.reload()') await win.reload()
     else {
       await driverReload(win, tag)
-      await win.waitFor((doc) => window.info?.doc !== doc && window.ready === true, [doc], { message: 'the reloaded page', timeout: 20_000 })
+      await win.waitFor((doc) => window.info?.doc !== doc && window.ready === true, [doc], {
+        message: 'the reloaded page',
+        timeout: 20_000,
+      })
     }
     await sleep(400)
     const events = leaving(doc)
     record(`A: ${how} fires in the leaving page`, events.join(' > ') || 'none')
     // An engine with pageswap fires it for a reload, with an activation: a departure without
     // it counts as one nobody announced (src/lifecycle/machine.ts), which loses the keys.
-    if (engine.name !== 'firefox') assert.match(events.join(' > '), /pageswap\(activation reload\)/, `${how}: pageswap with an activation (relied on)`)
-    assert.equal(await win.eval(() => window.info.name), `S1-${tag}`, `${how} keeps window.name (relied on: the share survives a reload)`)
+    if (engine.name !== 'firefox')
+      assert.match(
+        events.join(' > '),
+        /pageswap\(activation reload\)/,
+        `${how}: pageswap with an activation (relied on)`,
+      )
+    assert.equal(
+      await win.eval(() => window.info.name),
+      `S1-${tag}`,
+      `${how} keeps window.name (relied on: the share survives a reload)`,
+    )
   }
   await context.close()
 })
@@ -270,7 +334,9 @@ test(named('reloads: what the leaving page is told, the page\'s own and the driv
 // and A and C (kept for the cache) always told it.
 test(named('the table, and what the library relies on'), () => {
   for (const r of rows) {
-    console.log(`[${engine.name}] | ${r.kind} | ${r.way} | ${r.otherSees} | ${r.events} | ${r.cached}, name ${JSON.stringify(r.nameOnReturn)} |`)
+    console.log(
+      `[${engine.name}] | ${r.kind} | ${r.way} | ${r.otherSees} | ${r.events} | ${r.cached}, name ${JSON.stringify(r.nameOnReturn)} |`,
+    )
   }
   // An event that reached the server only after its row was written (none so far).
   for (const r of rows) {
@@ -279,16 +345,24 @@ test(named('the table, and what the library relies on'), () => {
   }
   // A window another page opened, and a frame, keep their name across origins: every page
   // there takes a fresh share, and a departure nobody announced seals nothing (relied on).
-  for (const r of rows.filter((r) => /^[BDE]/.test(r.kind))) assert.equal(r.otherSees, 'yes', `${r.kind}, left by ${r.way}: the other origin reads window.name (relied on)`)
+  for (const r of rows.filter((r) => /^[BDE]/.test(r.kind)))
+    assert.equal(r.otherSees, 'yes', `${r.kind}, left by ${r.way}: the other origin reads window.name (relied on)`)
   const topLevel = rows.filter((r) => /^[ABC]/.test(r.kind))
   assert.equal(topLevel.length, 10, 'every top-level row was measured')
   for (const r of topLevel) {
     const where = `${r.kind}, left by ${r.way}`
     // Firefox and WebKit clear window.name for another site, in a window without an opener only.
-    if (engine.name !== 'chromium' && /^[AC]/.test(r.kind)) assert.equal(r.otherSees, '""', `${where}: the other site finds window.name empty (relied on)`)
+    if (engine.name !== 'chromium' && /^[AC]/.test(r.kind))
+      assert.equal(r.otherSees, '""', `${where}: the other site finds window.name empty (relied on)`)
     // The page hears that it leaves for another origin: pageswap without activation (Chromium, WebKit) ...
-    if (engine.name !== 'firefox') assert.match(r.events, /pageswap\(activation null\) > pagehide/, `${where}: pageswap without activation, then pagehide (relied on)`)
+    if (engine.name !== 'firefox')
+      assert.match(
+        r.events,
+        /pageswap\(activation null\) > pagehide/,
+        `${where}: pageswap without activation, then pagehide (relied on)`,
+      )
     // ... and, where it navigates itself, navigate before anything else (Chromium, Firefox).
-    if (engine.name !== 'webkit' && r.way === 'link') assert.match(r.events, /^navigate\(push, cross-origin\)/, `${where}: navigate first (relied on)`)
+    if (engine.name !== 'webkit' && r.way === 'link')
+      assert.match(r.events, /^navigate\(push, cross-origin\)/, `${where}: navigate first (relied on)`)
   }
 })

@@ -21,7 +21,8 @@ export function checkOptions(options: SessionKeystoreOptions): string {
   const { name = 'default' } = options
   if (typeof name !== 'string' || !name) invalid('options.name', 'a non-empty string', name)
   for (const [option, type, expected] of OPTIONS) {
-    if (options[option] !== undefined && typeof options[option] !== type) invalid(`options.${option}`, expected, options[option])
+    if (options[option] !== undefined && typeof options[option] !== type)
+      invalid(`options.${option}`, expected, options[option])
   }
   return name
 }
@@ -47,6 +48,11 @@ export function checkEverywhere(options: EverywhereOptions | undefined, tabs: bo
   if (typeof options !== 'object' || options === null) invalid('options', 'an object', options)
   const { everywhere = false } = options
   if (typeof everywhere !== 'boolean') invalid('options.everywhere', 'a boolean', everywhere)
-  if (everywhere && !tabs) invalid('options.everywhere', "false: the store was created without the option tabs (from 'tab-keystore/tabs')", everywhere)
+  if (everywhere && !tabs)
+    invalid(
+      'options.everywhere',
+      "false: the store was created without the option tabs (from 'tab-keystore/tabs')",
+      everywhere,
+    )
   return everywhere
 }

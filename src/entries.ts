@@ -73,7 +73,11 @@ export class Entries {
     this.map.set(name, entry)
     this.#timers.get(name)?.()
     if (entry.expiresAt === Infinity) this.#timers.delete(name)
-    else this.#timers.set(name, at(entry.expiresAt, () => this.expire(name)))
+    else
+      this.#timers.set(
+        name,
+        at(entry.expiresAt, () => this.expire(name)),
+      )
   }
 
   /** Removes `name` without an event; false when it was not there. */

@@ -9,7 +9,8 @@
  * - `storage-unavailable`: there is no storage to use here (Node without an adapter);
  * - `storage-refused`: the storage threw while writing (full, or gone).
  */
-export type ErrorCode = 'invalid-argument' | 'destroyed' | 'closed' | 'wrong-key' | 'storage-unavailable' | 'storage-refused'
+export type ErrorCode =
+  'invalid-argument' | 'destroyed' | 'closed' | 'wrong-key' | 'storage-unavailable' | 'storage-refused'
 
 /**
  * The error the library throws for anything but a bad argument. Messages never contain a

@@ -100,9 +100,7 @@ export interface KeystoreEvents<N extends string = string> {
 }
 
 /** A listener for event `E` of a store whose key names are `N`. */
-export type Listener<N extends string, E extends keyof KeystoreEvents> = (
-  payload: KeystoreEvents<N>[E],
-) => void
+export type Listener<N extends string, E extends keyof KeystoreEvents> = (payload: KeystoreEvents<N>[E]) => void
 
 type AnyListener = (payload: never) => void
 
@@ -114,7 +112,17 @@ type AnyListener = (payload: never) => void
 export type EventNames<E> = Readonly<Record<keyof E, 1>>
 
 /** The events of a store, for `on()`. */
-export const STORE_EVENTS: EventNames<KeystoreEvents> = { created: 1, read: 1, updated: 1, deleted: 1, expired: 1, error: 1, restored: 1, persisted: 1, cleared: 1 }
+export const STORE_EVENTS: EventNames<KeystoreEvents> = {
+  created: 1,
+  read: 1,
+  updated: 1,
+  deleted: 1,
+  expired: 1,
+  error: 1,
+  restored: 1,
+  persisted: 1,
+  cleared: 1,
+}
 
 /** Throws a TypeError unless `event` is one of `events` and `listener` a function. */
 export function assertListener<E>(event: unknown, listener: unknown, events: EventNames<E>): asserts event is keyof E {

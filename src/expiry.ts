@@ -22,9 +22,15 @@ export function toExpiry(expiresAt: unknown): number {
   if (expiresAt === undefined) return Infinity
   const ms = expiresAt instanceof Date ? expiresAt.getTime() : expiresAt
   if (typeof ms !== 'number') invalid('expiresAt', 'a Date or epoch milliseconds', expiresAt)
-  if (!Number.isFinite(ms)) invalid('expiresAt', 'a valid Date or finite epoch milliseconds (omit it for no expiry)', expiresAt, true)
+  if (!Number.isFinite(ms))
+    invalid('expiresAt', 'a valid Date or finite epoch milliseconds (omit it for no expiry)', expiresAt, true)
   if (ms < PLAUSIBLE) {
-    invalid('expiresAt', 'epoch milliseconds, not a duration nor seconds (before the year 2000); for "in 60 s" pass Date.now() + 60_000', ms, true)
+    invalid(
+      'expiresAt',
+      'epoch milliseconds, not a duration nor seconds (before the year 2000); for "in 60 s" pass Date.now() + 60_000',
+      ms,
+      true,
+    )
   }
   return ms
 }
@@ -40,7 +46,10 @@ export function at(time: number, fn: () => void): () => void {
   let timer: Timer | undefined
   const arm = (): void => {
     if (!(time < Infinity)) return // never, NaN included
-    timer = setTimeout(() => (Date.now() >= time ? fn() : arm()), Math.min(Math.max(time - Date.now(), 0), MAX_TIMER_DELAY))
+    timer = setTimeout(
+      () => (Date.now() >= time ? fn() : arm()),
+      Math.min(Math.max(time - Date.now(), 0), MAX_TIMER_DELAY),
+    )
     // Node: a pending expiry must not keep the process alive. Browsers return a number.
     ;(timer as { unref?: () => void }).unref?.()
   }

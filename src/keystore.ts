@@ -99,7 +99,10 @@ export class SessionKeystore<S extends Schema<S> = Record<string, Value>> {
     const { idle } = this.#intake
     const entries = this.#entries
     idle?.stop()
-    this.#intake.idle = (plugin as unknown as IdleConnect | undefined)?.(() => entries.map.size && entries.clear('idle'), idle?.last)
+    this.#intake.idle = (plugin as unknown as IdleConnect | undefined)?.(
+      () => entries.map.size && entries.clear('idle'),
+      idle?.last,
+    )
   }
 
   /**
@@ -332,7 +335,8 @@ export class SessionKeystore<S extends Schema<S> = Record<string, Value>> {
   }
 
   #assertAlive(): void {
-    if (this.#destroyed) throw new KeystoreError('destroyed', `SessionKeystore "${this.name}" was destroyed; create a new one`)
+    if (this.#destroyed)
+      throw new KeystoreError('destroyed', `SessionKeystore "${this.name}" was destroyed; create a new one`)
     this.#intake.idle?.check()
   }
 

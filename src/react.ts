@@ -26,8 +26,15 @@ import type { KeyName, Schema, Stored, ValueOf } from './schema'
  * @example
  * const token = useKey(store, 'token')
  */
-export function useKey<S extends Schema<S>, K extends KeyName<S>>(store: SessionKeystore<S>, name: K): Stored<ValueOf<S, K>> | null {
-  const version = useSyncExternalStore(store.subscribe, () => store.version, () => store.version)
+export function useKey<S extends Schema<S>, K extends KeyName<S>>(
+  store: SessionKeystore<S>,
+  name: K,
+): Stored<ValueOf<S, K>> | null {
+  const version = useSyncExternalStore(
+    store.subscribe,
+    () => store.version,
+    () => store.version,
+  )
   // `version` is in the dependencies because it is what says the value changed.
   return useMemo(() => store.get(name), [store, name, version])
 }
@@ -41,5 +48,9 @@ export function useKey<S extends Schema<S>, K extends KeyName<S>>(store: Session
  * if (usePending(store)) return <Spinner />
  */
 export function usePending<S extends Schema<S>>(store: SessionKeystore<S>): boolean {
-  return useSyncExternalStore(store.subscribe, () => store.pending, () => false)
+  return useSyncExternalStore(
+    store.subscribe,
+    () => store.pending,
+    () => false,
+  )
 }

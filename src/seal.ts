@@ -63,7 +63,10 @@ export function seal(plain: Uint8Array, s1: Uint8Array, storeName: string, conte
   envelope.set(nonce, 1 + SHARE_LENGTH)
   envelope[HEADER] = clear.length
   envelope.set(clear, HEADER + 1)
-  chacha20poly1305(key, nonce, associatedData(storeName, context.slice(0, MAX_CONTEXT))).encrypt(plain, envelope.subarray(body))
+  chacha20poly1305(key, nonce, associatedData(storeName, context.slice(0, MAX_CONTEXT))).encrypt(
+    plain,
+    envelope.subarray(body),
+  )
   key.fill(0)
   return pack(envelope)
 }
@@ -72,7 +75,12 @@ export function seal(plain: Uint8Array, s1: Uint8Array, storeName: string, conte
  * Opens what `seal` wrote, unless `check` refuses its context first. Never returns an
  * altered plaintext: any change is a failure.
  */
-export function open(text: string, s1: Uint8Array, storeName: string, check: (context: string) => OpenFailure | undefined): Uint8Array | OpenFailure {
+export function open(
+  text: string,
+  s1: Uint8Array,
+  storeName: string,
+  check: (context: string) => OpenFailure | undefined,
+): Uint8Array | OpenFailure {
   const envelope = unpack(text)
   if (!envelope || envelope.length < HEADER + 17) return 'corrupt'
   if (envelope[0] !== FORMAT_VERSION) return 'unsupported-version'
@@ -88,7 +96,11 @@ export function open(text: string, s1: Uint8Array, storeName: string, check: (co
   if (refused) return refused
   const key = xor(s1, envelope.subarray(1, 1 + SHARE_LENGTH))
   try {
-    return chacha20poly1305(key, envelope.subarray(1 + SHARE_LENGTH, HEADER), associatedData(storeName, context)).decrypt(envelope.subarray(body))
+    return chacha20poly1305(
+      key,
+      envelope.subarray(1 + SHARE_LENGTH, HEADER),
+      associatedData(storeName, context),
+    ).decrypt(envelope.subarray(body))
   } catch {
     return 'tampered'
   } finally {
@@ -174,4 +186,3 @@ export function unpack(text: string): Uint8Array | undefined {
   if (seen >>> 15 || acc !== 0 || (spare && out[decoded - 1] !== 0)) return undefined
   return out.subarray(0, length)
 }
-

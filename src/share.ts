@@ -28,10 +28,14 @@ function readWindowName(): Record<string, string | number | boolean | null> {
     if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) return kept
     let count = 0
     for (const [key, value] of Object.entries(parsed)) {
-      const flat = value === null || ['number', 'boolean'].includes(typeof value) || (typeof value === 'string' && value.length <= MAX_FOREIGN_VALUE)
+      const flat =
+        value === null ||
+        ['number', 'boolean'].includes(typeof value) ||
+        (typeof value === 'string' && value.length <= MAX_FOREIGN_VALUE)
       // A deep value under a store's key stays as `null`: something else sits in its place.
       if (key.startsWith(SHARE_PREFIX) && key.length <= MAX_FOREIGN_VALUE) kept[key] = flat ? (value as string) : null
-      else if (flat && key.length <= MAX_FOREIGN_VALUE && count++ < MAX_FOREIGN_ENTRIES) kept[key] = value as string | number | boolean | null
+      else if (flat && key.length <= MAX_FOREIGN_VALUE && count++ < MAX_FOREIGN_ENTRIES)
+        kept[key] = value as string | number | boolean | null
     }
   } catch {
     // junk: ours to replace

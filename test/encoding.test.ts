@@ -22,7 +22,9 @@ describe('padding', () => {
     const s1 = randomBytes(SHARE_LENGTH)
     const one = encodeEntries(new Map([['k', { value: 'v', expiresAt: Infinity }]]), 0, meta)
     const many = encodeEntries(
-      new Map(Array.from({ length: 10 }, (_, i): [string, Entry] => [`key${i}`, { value: 'x'.repeat(40), expiresAt: 1e12 }])),
+      new Map(
+        Array.from({ length: 10 }, (_, i): [string, Entry] => [`key${i}`, { value: 'x'.repeat(40), expiresAt: 1e12 }]),
+      ),
       0,
       { epoch: '1763900000000-abcdefgh', lastActive: 1e12 },
     )

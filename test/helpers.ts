@@ -48,7 +48,15 @@ export function waitingTabs(): {
   const connect: TabsConnect = (store) => {
     internals = store
     store.entries.changed()
-    const link: TabsLink = { get pending() { return pending }, ask() {}, clearEverywhere() {}, deleteEverywhere() {}, close() {} }
+    const link: TabsLink = {
+      get pending() {
+        return pending
+      },
+      ask() {},
+      clearEverywhere() {},
+      deleteEverywhere() {},
+      close() {},
+    }
     return link
   }
   return {

@@ -4,7 +4,20 @@ import { makeStore } from './helpers'
 
 // Every API must reject these with an error that names the argument, and leave the store as it was.
 const notStrings = [undefined, null, 42, NaN, true, Symbol('s'), {}, [], new Uint8Array(1), () => 'k', 1n]
-const notValues = [undefined, null, 42, true, {}, [], new Uint16Array(2), new ArrayBuffer(2), new DataView(new ArrayBuffer(2)), [1, 2], new Date(), 1n]
+const notValues = [
+  undefined,
+  null,
+  42,
+  true,
+  {},
+  [],
+  new Uint16Array(2),
+  new ArrayBuffer(2),
+  new DataView(new ArrayBuffer(2)),
+  [1, 2],
+  new Date(),
+  1n,
+]
 const badExpiries: [unknown, ErrorConstructor, RegExp][] = [
   [NaN, RangeError, /expiresAt.*NaN/],
   [Infinity, RangeError, /expiresAt.*Infinity/],

@@ -18,7 +18,12 @@ const valueArb: fc.Arbitrary<Value> = fc.oneof(
   fc.uint8Array({ maxLength: 4 }),
 )
 const commandArb: fc.Arbitrary<Command> = fc.oneof(
-  fc.record({ op: fc.constant('set' as const), name: nameArb, value: valueArb, ttl: fc.option(fc.integer({ min: -10, max: 3000 }), { nil: undefined }) }),
+  fc.record({
+    op: fc.constant('set' as const),
+    name: nameArb,
+    value: valueArb,
+    ttl: fc.option(fc.integer({ min: -10, max: 3000 }), { nil: undefined }),
+  }),
   fc.record({ op: fc.constantFrom('get' as const, 'has' as const, 'delete' as const), name: nameArb }),
   fc.constant({ op: 'clear' as const }),
   fc.record({ op: fc.constant('advance' as const), ms: fc.integer({ min: 0, max: 2000 }) }),

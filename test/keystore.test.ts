@@ -48,7 +48,9 @@ describe('SessionKeystore basics', () => {
     second.on('cleared', ({ reason }) => cleared.push(reason))
     await new Promise((resolve) => setTimeout(resolve, 120))
     expect(cleared).toEqual(['idle']) // the options of the second call apply
-    expect(() => new SessionKeystore({ name: 'dup', idle: 5 as never })).toThrow(/^options\.idle must be made by `idle\(\)`/) // and are checked
+    expect(() => new SessionKeystore({ name: 'dup', idle: 5 as never })).toThrow(
+      /^options\.idle must be made by `idle\(\)`/,
+    ) // and are checked
     first.destroy()
     const fresh = makeStore({ name: 'dup' })
     expect(fresh).not.toBe(first)
@@ -130,15 +132,7 @@ describe('events (session-keystore semantics)', () => {
     store.get('k')
     store.delete('k')
     store.delete('k')
-    expect(log).toEqual([
-      'created:k',
-      'updated:k',
-      'created:b',
-      'updated:b',
-      'updated:b',
-      'read:k',
-      'deleted:k',
-    ])
+    expect(log).toEqual(['created:k', 'updated:k', 'created:b', 'updated:b', 'updated:b', 'read:k', 'deleted:k'])
   })
 
   it('a key set with an expiry in the past emits expired, never created', () => {
@@ -154,12 +148,14 @@ describe('events (session-keystore semantics)', () => {
     const store = makeStore()
     store.set('k', 'kept')
     for (const mistake of [60_000, Date.now() / 1000 + 60, 0, -1, new Date(5000)]) {
-      expect(() => store.set('k', 'v', mistake)).toThrow(/^expiresAt must be epoch milliseconds, not a duration nor seconds \(before the year 2000\)/)
+      expect(() => store.set('k', 'v', mistake)).toThrow(
+        /^expiresAt must be epoch milliseconds, not a duration nor seconds \(before the year 2000\)/,
+      )
     }
     expect(store.get('k')).toBe('kept')
   })
 
-  it('get(name, now) with a clock past the expiry expires the key for good, as session-keystore\'s own test asserts', () => {
+  it("get(name, now) with a clock past the expiry expires the key for good, as session-keystore's own test asserts", () => {
     // session-keystore's test: set a key expiring at t, get(name, t + 100) is null and one
     // `expired` event is emitted; the key is gone.
     const store = makeStore()
@@ -179,7 +175,11 @@ describe('events (session-keystore semantics)', () => {
 
   it('get(name, now) does what session-keystore itself does, step by step', async () => {
     const { default: Theirs } = await import('session-keystore')
-    const run = (store: { on(e: 'expired', l: (p: { name: string }) => void): unknown; set(n: string, v: string, at: number): void; get(n: string, now?: number): string | null }): unknown[] => {
+    const run = (store: {
+      on(e: 'expired', l: (p: { name: string }) => void): unknown
+      set(n: string, v: string, at: number): void
+      get(n: string, now?: number): string | null
+    }): unknown[] => {
       const log: unknown[] = []
       store.on('expired', ({ name }) => log.push(`expired:${name}`))
       const at = Date.now() + 60_000

@@ -7,11 +7,14 @@ const open: PersistentKeystore[] = []
 const serverKey = (): Uint8Array => crypto.getRandomValues(new Uint8Array(32))
 const base64 = (bytes: Uint8Array): string => btoa(String.fromCharCode(...bytes))
 
-async function openStore(options: Partial<Parameters<typeof PersistentKeystore.open>[0]> & { key: Uint8Array | string }) {
+async function openStore(
+  options: Partial<Parameters<typeof PersistentKeystore.open>[0]> & { key: Uint8Array | string },
+) {
   const store = await PersistentKeystore.open({ namespace: 'user:1:s1', cleanupInterval: false, ...options })
   open.push(store)
   const events: string[] = []
-  for (const event of ['created', 'updated', 'deleted', 'expired', 'read'] as const) store.on(event, ({ name }) => events.push(`${event}:${name}`))
+  for (const event of ['created', 'updated', 'deleted', 'expired', 'read'] as const)
+    store.on(event, ({ name }) => events.push(`${event}:${name}`))
   store.on('error', ({ reason }) => events.push(`error:${reason}`))
   return { store, events }
 }
@@ -69,8 +72,16 @@ describe('PersistentKeystore', () => {
     const { store } = await openStore({ key })
     await store.set('token', 'visible-secret-text')
     await store.set('bytes', new TextEncoder().encode('visible-bytes-text'))
-    const everything = Object.keys(localStorage).map((k) => k + localStorage.getItem(k)).join('\n')
-    for (const needle of ['visible-secret-text', 'visible-bytes-text', btoa('visible-secret-text'), base64(key), Array.from(key, (b) => b.toString(16).padStart(2, '0')).join('')]) {
+    const everything = Object.keys(localStorage)
+      .map((k) => k + localStorage.getItem(k))
+      .join('\n')
+    for (const needle of [
+      'visible-secret-text',
+      'visible-bytes-text',
+      btoa('visible-secret-text'),
+      base64(key),
+      Array.from(key, (b) => b.toString(16).padStart(2, '0')).join(''),
+    ]) {
       expect(everything).not.toContain(needle)
     }
     // Expiry times stay readable for cleanup.
@@ -81,9 +92,9 @@ describe('PersistentKeystore', () => {
     const { store } = await openStore({ key: serverKey() })
     await store.set('token', 'x')
     const before = { ...localStorage }
-    await expect(PersistentKeystore.open({ namespace: 'user:1:s1', key: serverKey(), cleanupInterval: false })).rejects.toThrow(
-      /does not open namespace "user:1:s1" \(wrong or revoked key\); nothing was deleted/,
-    )
+    await expect(
+      PersistentKeystore.open({ namespace: 'user:1:s1', key: serverKey(), cleanupInterval: false }),
+    ).rejects.toThrow(/does not open namespace "user:1:s1" \(wrong or revoked key\); nothing was deleted/)
     expect({ ...localStorage }).toEqual(before)
   })
 
@@ -129,7 +140,12 @@ describe('PersistentKeystore', () => {
   it('expiry, default TTL, periodic and manual cleanup; a failed cleanup does not stop later ones', async () => {
     vi.useFakeTimers({ toFake: ['Date', 'setInterval', 'clearInterval', 'setTimeout'] })
     const memory = memoryAdapter()
-    const { store, events } = await openStore({ key: serverKey(), storage: memory.adapter, defaultTtl: 1000, cleanupInterval: 500 })
+    const { store, events } = await openStore({
+      key: serverKey(),
+      storage: memory.adapter,
+      defaultTtl: 1000,
+      cleanupInterval: 500,
+    })
     await store.set('short', 'x')
     await store.set('long', 'y', Date.now() + 10_000)
     await store.set('past', 'z', Date.now() - 1)
@@ -162,12 +178,21 @@ describe('PersistentKeystore', () => {
     await expect(store.set('new', 'v')).rejects.toThrow(/storage refused the entry "new"/)
     memory.faults.throwOn.clear()
     expect(await store.get('good')).toBe('kept')
-    expect(events.filter((e) => e.startsWith('error'))).toEqual(['error:corrupt', 'error:storage-unavailable', 'error:storage-unavailable'])
+    expect(events.filter((e) => e.startsWith('error'))).toEqual([
+      'error:corrupt',
+      'error:storage-unavailable',
+      'error:storage-unavailable',
+    ])
   })
 
   it('works with a synchronous custom adapter', async () => {
     const map = new Map<string, string>()
-    const adapter: StorageAdapter = { get: (k) => map.get(k), set: (k, v) => void map.set(k, v), delete: (k) => void map.delete(k), keys: () => map.keys() }
+    const adapter: StorageAdapter = {
+      get: (k) => map.get(k),
+      set: (k, v) => void map.set(k, v),
+      delete: (k) => void map.delete(k),
+      keys: () => map.keys(),
+    }
     const { store } = await openStore({ key: serverKey(), storage: adapter })
     await store.set('k', 'v')
     expect(await store.get('k')).toBe('v')
@@ -186,7 +211,9 @@ describe('PersistentKeystore', () => {
     expect(localStorage.getItem('unrelated')).toBe('keep')
     expect(await PersistentKeystore.namespaces()).toEqual(['user:1:new'])
     // A forgotten or empty namespace is refused, not taken for one named "undefined" (or for all of them).
-    await expect(PersistentKeystore.drop(undefined as unknown as string)).rejects.toThrow(/^namespace must be a non-empty, well-formed string/)
+    await expect(PersistentKeystore.drop(undefined as unknown as string)).rejects.toThrow(
+      /^namespace must be a non-empty, well-formed string/,
+    )
     await expect(PersistentKeystore.drop('')).rejects.toThrow(/^namespace must be/)
     expect(await PersistentKeystore.namespaces()).toEqual(['user:1:new'])
   })
@@ -205,20 +232,30 @@ describe('PersistentKeystore', () => {
   it('refuses bad options and arguments by name, and calls after close()', async () => {
     const bad: [Record<string, unknown>, RegExp][] = [
       [{ namespace: '', key: serverKey() }, /^options\.namespace must be/],
-      [{ namespace: 'n', key: 'not base64!' }, /^options\.key must be a Uint8Array or a base64 \(or base64url\) string/],
-      [{ namespace: 'n', key: new Uint8Array(16) }, /^options\.key length must be at least 32 \(random bytes\); got the number 16/],
+      [
+        { namespace: 'n', key: 'not base64!' },
+        /^options\.key must be a Uint8Array or a base64 \(or base64url\) string/,
+      ],
+      [
+        { namespace: 'n', key: new Uint8Array(16) },
+        /^options\.key length must be at least 32 \(random bytes\); got the number 16/,
+      ],
       [{ namespace: 'n', key: serverKey(), storage: 'sessionStorage' }, /^options\.storage must be/],
       [{ namespace: 'n', key: serverKey(), storage: { get() {} } }, /^options\.storage must be/],
       [{ namespace: 'n', key: serverKey(), defaultTtl: -5 }, /^options\.defaultTtl/],
       [{ namespace: 'n', key: serverKey(), cleanupInterval: 0 }, /^options\.cleanupInterval/],
     ]
     for (const [options, message] of bad) {
-      await expect(PersistentKeystore.open(options as never), JSON.stringify(Object.keys(options))).rejects.toThrow(message)
+      await expect(PersistentKeystore.open(options as never), JSON.stringify(Object.keys(options))).rejects.toThrow(
+        message,
+      )
     }
     expect(localStorage.length).toBe(0)
     const { store } = await openStore({ key: serverKey() })
     // Its events are its own list: a store's `restored` is not one of them.
-    expect(() => store.on('restored' as never, () => undefined)).toThrow(/^event must be one of created, read, updated, deleted, expired, error; got/)
+    expect(() => store.on('restored' as never, () => undefined)).toThrow(
+      /^event must be one of created, read, updated, deleted, expired, error; got/,
+    )
     await expect(store.set('k', 42 as never)).rejects.toThrow(/^value must be a string or a Uint8Array/)
     await expect(store.set('k', '\ud800')).rejects.toThrow(/^value must be a well-formed string/)
     await expect(store.set('k', 'v', NaN)).rejects.toThrow(RangeError)
@@ -231,7 +268,7 @@ describe('PersistentKeystore', () => {
 
   it('the localStorage adapter is the default and lists only what is there', () => {
     localStorage.setItem('x', '1')
-    expect([...localStorageAdapter().keys() as string[]]).toEqual(['x'])
+    expect([...(localStorageAdapter().keys() as string[])]).toEqual(['x'])
   })
 })
 
@@ -300,10 +337,16 @@ describe('keys and errors as apps meet them', () => {
   })
 
   it('errors carry codes: wrong-key, storage-refused, closed, invalid-argument', async () => {
-    const codeOf = (promise: Promise<unknown>): Promise<unknown> => promise.then(() => 'no error', (error) => (error as { code?: string }).code)
+    const codeOf = (promise: Promise<unknown>): Promise<unknown> =>
+      promise.then(
+        () => 'no error',
+        (error) => (error as { code?: string }).code,
+      )
     const { store } = await openStore({ key: serverKey() })
     await store.set('k', 'v')
-    expect(await codeOf(PersistentKeystore.open({ namespace: 'user:1:s1', key: serverKey(), cleanupInterval: false }))).toBe('wrong-key')
+    expect(
+      await codeOf(PersistentKeystore.open({ namespace: 'user:1:s1', key: serverKey(), cleanupInterval: false })),
+    ).toBe('wrong-key')
     const memory = memoryAdapter()
     const other = await openStore({ key: serverKey(), storage: memory.adapter, namespace: 'x' })
     memory.faults.throwOn.add('set')
@@ -330,7 +373,9 @@ describe('review: races and failures while opening or closing', () => {
     memory.faults.throwOn.add('get')
     const intervals = vi.spyOn(globalThis, 'setInterval')
     const cleared = vi.spyOn(globalThis, 'clearInterval')
-    await expect(PersistentKeystore.open({ namespace: 'n', key: serverKey(), storage: memory.adapter })).rejects.toThrow('get failed')
+    await expect(
+      PersistentKeystore.open({ namespace: 'n', key: serverKey(), storage: memory.adapter }),
+    ).rejects.toThrow('get failed')
     expect(intervals).toHaveBeenCalledTimes(1)
     expect(cleared).toHaveBeenCalledWith(intervals.mock.results[0]!.value)
   })
@@ -339,7 +384,11 @@ describe('review: races and failures while opening or closing', () => {
 describe('review: the key check, delete, clear and the nonce', () => {
   const checkKey = 'tab-keystore:p:user%3A1%3As1:'
   const entryOf = (name: string) => `${checkKey}.${name}`
-  const codeOf = (promise: Promise<unknown>): Promise<unknown> => promise.then(() => 'no error', (error) => (error as { code?: string }).code)
+  const codeOf = (promise: Promise<unknown>): Promise<unknown> =>
+    promise.then(
+      () => 'no error',
+      (error) => (error as { code?: string }).code,
+    )
   // Well-formed, as the library writes records, but sealed under no key at all.
   const forgedCheck = JSON.stringify({ v: 2, e: null, n: base64(new Uint8Array(12)), c: base64(new Uint8Array(48)) })
 
@@ -352,14 +401,18 @@ describe('review: the key check, delete, clear and the nonce', () => {
       if (check === null) localStorage.removeItem(checkKey)
       else localStorage.setItem(checkKey, check)
       const before = { ...localStorage }
-      expect(await codeOf(PersistentKeystore.open({ namespace: 'user:1:s1', key: serverKey(), cleanupInterval: false }))).toBe('wrong-key')
+      expect(
+        await codeOf(PersistentKeystore.open({ namespace: 'user:1:s1', key: serverKey(), cleanupInterval: false })),
+      ).toBe('wrong-key')
       expect({ ...localStorage }).toEqual(before)
       const again = await openStore({ key })
       expect(await again.store.get('token')).toBe('kept')
       again.store.close()
       // The right key wrote a new check: a wrong key is now refused by it.
       expect(localStorage.getItem(checkKey)).not.toBe(check)
-      expect(await codeOf(PersistentKeystore.open({ namespace: 'user:1:s1', key: serverKey(), cleanupInterval: false }))).toBe('wrong-key')
+      expect(
+        await codeOf(PersistentKeystore.open({ namespace: 'user:1:s1', key: serverKey(), cleanupInterval: false })),
+      ).toBe('wrong-key')
     }
   })
 
@@ -368,7 +421,9 @@ describe('review: the key check, delete, clear and the nonce', () => {
     const key = serverKey()
     await openStore({ key })
     expect(localStorage.getItem(checkKey)).not.toBe('not json')
-    expect(await codeOf(PersistentKeystore.open({ namespace: 'user:1:s1', key: serverKey(), cleanupInterval: false }))).toBe('wrong-key')
+    expect(
+      await codeOf(PersistentKeystore.open({ namespace: 'user:1:s1', key: serverKey(), cleanupInterval: false })),
+    ).toBe('wrong-key')
   })
 
   it('open() rejects, writing no check, when listing the entries fails with the check missing', async () => {
@@ -379,7 +434,14 @@ describe('review: the key check, delete, clear and the nonce', () => {
     store.close()
     memory.map.delete(checkKey)
     memory.faults.throwOn.add('keys')
-    await expect(PersistentKeystore.open({ namespace: 'user:1:s1', key: serverKey(), storage: memory.adapter, cleanupInterval: false })).rejects.toThrow('keys failed')
+    await expect(
+      PersistentKeystore.open({
+        namespace: 'user:1:s1',
+        key: serverKey(),
+        storage: memory.adapter,
+        cleanupInterval: false,
+      }),
+    ).rejects.toThrow('keys failed')
     expect(memory.map.has(checkKey)).toBe(false)
   })
 
@@ -426,11 +488,19 @@ describe('review: the key check, delete, clear and the nonce', () => {
   })
 
   /** A record as format 2 sealed it (ChaCha20-Poly1305, a 12-byte nonce): as format 2 wrote it, step by step. */
-  async function sealV2(key: Uint8Array, name: string, kind: number, value: Uint8Array, e: number | null): Promise<string> {
+  async function sealV2(
+    key: Uint8Array,
+    name: string,
+    kind: number,
+    value: Uint8Array,
+    e: number | null,
+  ): Promise<string> {
     const material = await crypto.subtle.importKey('raw', new Uint8Array(key), 'HKDF', false, ['deriveBits'])
     const info = new TextEncoder().encode('user:1:s1')
     const salt = new TextEncoder().encode('tab-keystore/persistent/2')
-    const derived = new Uint8Array(await crypto.subtle.deriveBits({ name: 'HKDF', hash: 'SHA-256', salt, info }, material, 256))
+    const derived = new Uint8Array(
+      await crypto.subtle.deriveBits({ name: 'HKDF', hash: 'SHA-256', salt, info }, material, 256),
+    )
     const plain = new Uint8Array(padLength(5 + value.length))
     plain[0] = kind
     new DataView(plain.buffer).setUint32(1, value.length)
@@ -446,7 +516,9 @@ describe('review: the key check, delete, clear and the nonce', () => {
     localStorage.setItem(checkKey, await sealV2(key, '\0check', 1, new TextEncoder().encode('tab-keystore'), null))
     localStorage.setItem(entryOf('masterKey'), await sealV2(key, 'masterKey', 1, new Uint8Array([1, 2, 3]), null))
     localStorage.setItem(entryOf('token'), await sealV2(key, 'token', 0, new TextEncoder().encode('old ✓'), until))
-    expect(await codeOf(PersistentKeystore.open({ namespace: 'user:1:s1', key: serverKey(), cleanupInterval: false }))).toBe('wrong-key')
+    expect(
+      await codeOf(PersistentKeystore.open({ namespace: 'user:1:s1', key: serverKey(), cleanupInterval: false })),
+    ).toBe('wrong-key')
     const { store, events } = await openStore({ key })
     expect(await store.get('masterKey')).toEqual(new Uint8Array([1, 2, 3]))
     expect(await store.get('token')).toBe('old ✓')

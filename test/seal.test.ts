@@ -27,22 +27,33 @@ describe('text packing (15 bits per UTF-16 unit)', () => {
 
   it('rejects every other text, or decodes it to other bytes: never the same bytes', () => {
     fc.assert(
-      fc.property(fc.uint8Array({ minLength: 1, maxLength: 64 }), fc.nat(), fc.integer({ min: 1, max: 0xffff }), (bytes, at, flip) => {
-        const text = pack(bytes)
-        const i = at % text.length
-        const changed = text.slice(0, i) + String.fromCharCode(text.charCodeAt(i) ^ flip) + text.slice(i + 1)
-        const decoded = unpack(changed)
-        expect(decoded === undefined || !decoded.every((b, j) => b === bytes[j]) || decoded.length !== bytes.length).toBe(true)
-      }),
+      fc.property(
+        fc.uint8Array({ minLength: 1, maxLength: 64 }),
+        fc.nat(),
+        fc.integer({ min: 1, max: 0xffff }),
+        (bytes, at, flip) => {
+          const text = pack(bytes)
+          const i = at % text.length
+          const changed = text.slice(0, i) + String.fromCharCode(text.charCodeAt(i) ^ flip) + text.slice(i + 1)
+          const decoded = unpack(changed)
+          expect(
+            decoded === undefined || !decoded.every((b, j) => b === bytes[j]) || decoded.length !== bytes.length,
+          ).toBe(true)
+        },
+      ),
       { numRuns: 1000 },
     )
     expect(unpack('\u0800')).toEqual(new Uint8Array(0)) // the one encoding of no bytes
-    for (const junk of ['', 'hello', '\u0801', '\u0802abc', '\ud800\u0800', '{"a":1}']) expect(unpack(junk)).toBeUndefined()
+    for (const junk of ['', 'hello', '\u0801', '\u0802abc', '\ud800\u0800', '{"a":1}'])
+      expect(unpack(junk)).toBeUndefined()
   })
 })
 
 describe('seal and open', () => {
-  const plain = encodeEntries(new Map([['k', { value: 'secret value', expiresAt: Infinity }]]), 0, { epoch: '', lastActive: 0 }).bytes
+  const plain = encodeEntries(new Map([['k', { value: 'secret value', expiresAt: Infinity }]]), 0, {
+    epoch: '',
+    lastActive: 0,
+  }).bytes
 
   it('opens what it sealed, under the same S1 and store name, once its context is accepted', () => {
     const s1 = randomBytes(SHARE_LENGTH)
@@ -71,7 +82,9 @@ describe('seal and open', () => {
     for (let i = 0; i < text.length; i += 7) {
       for (const bit of [0, 5, 11, 14, 15]) {
         const changed = text.slice(0, i) + String.fromCharCode(text.charCodeAt(i) ^ (1 << bit)) + text.slice(i + 1)
-        expect(['tampered', 'corrupt', 'unsupported-version', 'left-origin']).toContain(open(changed, s1, 'app', only('entry')))
+        expect(['tampered', 'corrupt', 'unsupported-version', 'left-origin']).toContain(
+          open(changed, s1, 'app', only('entry')),
+        )
       }
     }
   })
@@ -138,15 +151,28 @@ describe('hostile input (review findings)', () => {
       if (bytes) expect(pack(bytes)).toBe(text)
     }
     fc.assert(
-      fc.property(fc.uint8Array({ maxLength: 64 }), fc.integer({ min: 0, max: 0x7fff }), fc.nat(), (bytes, unit, at) => {
-        const text = pack(bytes)
-        const extra = String.fromCharCode(0x800 + unit)
-        const i = at % text.length
-        const flipped = String.fromCharCode(text.charCodeAt(0) ^ 1) + text.slice(1)
-        for (const changed of [text + extra, text + extra + extra, text.slice(0, -1), flipped, flipped + extra, flipped + extra + extra, text.slice(0, i) + extra + text.slice(i + 1)]) {
-          canonical(changed)
-        }
-      }),
+      fc.property(
+        fc.uint8Array({ maxLength: 64 }),
+        fc.integer({ min: 0, max: 0x7fff }),
+        fc.nat(),
+        (bytes, unit, at) => {
+          const text = pack(bytes)
+          const extra = String.fromCharCode(0x800 + unit)
+          const i = at % text.length
+          const flipped = String.fromCharCode(text.charCodeAt(0) ^ 1) + text.slice(1)
+          for (const changed of [
+            text + extra,
+            text + extra + extra,
+            text.slice(0, -1),
+            flipped,
+            flipped + extra,
+            flipped + extra + extra,
+            text.slice(0, i) + extra + text.slice(i + 1),
+          ]) {
+            canonical(changed)
+          }
+        },
+      ),
       { numRuns: 2000 },
     )
     // Found by the review: the spare flag set and one more zero unit decoded to the same bytes.

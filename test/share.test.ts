@@ -55,9 +55,15 @@ describe('hostile window.name', () => {
 
   it('writes another value first only when the one it writes is the one the page sees (Chromium drops that write)', () => {
     const share = randomBytes(SHARE_LENGTH)
-    const own = Object.getOwnPropertyDescriptor(window, 'name') ?? Object.getOwnPropertyDescriptor(Object.getPrototypeOf(window), 'name')!
+    const own =
+      Object.getOwnPropertyDescriptor(window, 'name') ??
+      Object.getOwnPropertyDescriptor(Object.getPrototypeOf(window), 'name')!
     const writes: string[] = []
-    Object.defineProperty(window, 'name', { configurable: true, get: () => own.get!.call(window), set: (v: string) => (writes.push(v), own.set!.call(window, v)) })
+    Object.defineProperty(window, 'name', {
+      configurable: true,
+      get: () => own.get!.call(window),
+      set: (v: string) => (writes.push(v), own.set!.call(window, v)),
+    })
     try {
       writeShare('a', share)
       const value = window.name

@@ -127,9 +127,22 @@ describe('delete everywhere reaches the tabs that do not hear it', () => {
     fire('pagehide', { persisted: true })
     // A later page of the tab set `a` and sealed its state for the way back, as in
     // test/lifecycle/machine.test.ts, knowing of no deletion.
-    const later = new Map([['a', { value: 'secret a', expiresAt: Infinity }], ['b', { value: 'kept', expiresAt: Infinity }]])
+    const later = new Map([
+      ['a', { value: 'secret a', expiresAt: Infinity }],
+      ['b', { value: 'kept', expiresAt: Infinity }],
+    ])
     const gen = '1a7e5a7e00000000'
-    setRecord({ g: gen, n: 2, w: 'slot', s: seal(encodeEntries(later, Date.now(), { epoch: '', lastActive: Date.now() }).bytes, readShare('app') as Uint8Array, 'app', context(gen)) })
+    setRecord({
+      g: gen,
+      n: 2,
+      w: 'slot',
+      s: seal(
+        encodeEntries(later, Date.now(), { epoch: '', lastActive: Date.now() }).bytes,
+        readShare('app') as Uint8Array,
+        'app',
+        context(gen),
+      ),
+    })
     await deletedWhileCached(page, 'a')
     expect(page.store.keys()).toEqual(['b'])
     expect(page.events).toEqual(['restored:history:1'])

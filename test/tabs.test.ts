@@ -1,5 +1,14 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { HANDOFF_TIMEOUT, type ChannelLike, type HandoffEntry, type LocksLike, type StoreInternals, type TabsConnect, type TabsHost, connectTabs } from '../src/tabs/protocol'
+import {
+  HANDOFF_TIMEOUT,
+  type ChannelLike,
+  type HandoffEntry,
+  type LocksLike,
+  type StoreInternals,
+  type TabsConnect,
+  type TabsHost,
+  connectTabs,
+} from '../src/tabs/protocol'
 import { type TabsPlugin, tabs as tabsPlugin } from '../src/tabs/index'
 import type { StateMeta } from '../src/encoding'
 import type { SessionKeystore } from '../src/index'
@@ -35,7 +44,11 @@ class FakeChannel implements ChannelLike {
 }
 class FakeLocks implements LocksLike {
   readonly held = new Set<string>()
-  async request(name: string, _: { ifAvailable: true }, callback: (lock: unknown) => Promise<void> | void): Promise<unknown> {
+  async request(
+    name: string,
+    _: { ifAvailable: true },
+    callback: (lock: unknown) => Promise<void> | void,
+  ): Promise<unknown> {
     if (this.held.has(name)) return callback(null)
     this.held.add(name)
     try {
@@ -46,9 +59,18 @@ class FakeLocks implements LocksLike {
   }
 }
 
-function tab(hub: Hub, entries: HandoffEntry[], locks?: LocksLike, meta: StateMeta = { epoch: 'e1', lastActive: 1000 }) {
+function tab(
+  hub: Hub,
+  entries: HandoffEntry[],
+  locks?: LocksLike,
+  meta: StateMeta = { epoch: 'e1', lastActive: 1000 },
+) {
   const calls: string[] = []
-  const state = { entries: [...entries], received: undefined as HandoffEntry[] | undefined, meta: undefined as StateMeta | undefined }
+  const state = {
+    entries: [...entries],
+    received: undefined as HandoffEntry[] | undefined,
+    meta: undefined as StateMeta | undefined,
+  }
   const host: TabsHost = {
     isEmpty: () => state.entries.length === 0,
     entries: () => state.entries,
@@ -212,14 +234,29 @@ describe('tabs protocol', () => {
     const target = tab(hub, secret) // opened after the request: it only sees the junk
     const id = (hub.sent[0] as { id: string }).id
     const junk: unknown[] = [
-      null, undefined, 42, 'clear', [], {}, { type: 'clear' }, { v: 2, type: 'clear' }, { v: '1', type: 'clear' },
-      { v: 1, type: 'delete' }, { v: 1, type: 'delete', name: 7 }, { v: 1, type: 'ask' }, { v: 1, type: 'ask', id: 'x'.repeat(65) },
-      { v: 1, type: 'give', id, entries: 'all' }, { v: 1, type: 'give', id, entries: [['k']] },
-      { v: 1, type: 'give', id, entries: [['k', 5, 1]] }, { v: 1, type: 'give', id, entries: [['k', 'v', NaN]] },
-      { v: 1, type: 'give', id, entries: [['k', '\ud800', 1e15]] }, { v: 1, type: 'give', id, entries: [[1, 'v', 1e15]] },
+      null,
+      undefined,
+      42,
+      'clear',
+      [],
+      {},
+      { type: 'clear' },
+      { v: 2, type: 'clear' },
+      { v: '1', type: 'clear' },
+      { v: 1, type: 'delete' },
+      { v: 1, type: 'delete', name: 7 },
+      { v: 1, type: 'ask' },
+      { v: 1, type: 'ask', id: 'x'.repeat(65) },
+      { v: 1, type: 'give', id, entries: 'all' },
+      { v: 1, type: 'give', id, entries: [['k']] },
+      { v: 1, type: 'give', id, entries: [['k', 5, 1]] },
+      { v: 1, type: 'give', id, entries: [['k', 'v', NaN]] },
+      { v: 1, type: 'give', id, entries: [['k', '\ud800', 1e15]] },
+      { v: 1, type: 'give', id, entries: [[1, 'v', 1e15]] },
       { v: 1, type: 'give', id, entries: Array.from({ length: 100_001 }, () => ['k', 'v', 1e15]) },
       { v: 1, type: 'give', id, entries: [...secret, 'trailing junk'] },
-      { v: 1, type: 'give', id, entries: secret }, { v: 1, type: 'give', id, entries: secret, epoch: 1, lastActive: 0 },
+      { v: 1, type: 'give', id, entries: secret },
+      { v: 1, type: 'give', id, entries: secret, epoch: 1, lastActive: 0 },
       { v: 1, type: 'give', id, entries: secret, epoch: '', lastActive: '0' },
       Object.assign(Object.create({ v: 1, type: 'clear' }), {}),
     ]
@@ -229,7 +266,17 @@ describe('tabs protocol', () => {
     expect(target.calls).toEqual([])
     expect(fresh.calls).toEqual([])
     // A throwing host is contained too.
-    const broken = connectTabs(hub.open(), { ...({} as TabsHost), isEmpty: () => { throw new Error('boom') } }, undefined, 'x')
+    const broken = connectTabs(
+      hub.open(),
+      {
+        ...({} as TabsHost),
+        isEmpty: () => {
+          throw new Error('boom')
+        },
+      },
+      undefined,
+      'x',
+    )
     intruder.postMessage({ v: 1, type: 'ask', id: 'abc' })
     await vi.advanceTimersByTimeAsync(10)
     broken.close()
@@ -273,9 +320,15 @@ describe('handed-over keys, screened by the store', () => {
     const { plugin, internals } = capture()
     const store = makeStore({ name: 'idle-handoff', idle: idle(60_000), tabs: plugin })
     const log = record(store)
-    internals().intake.receive([['k', 'v', Infinity]], { epoch: internals().intake.meta().epoch, lastActive: Date.now() - 61_000 })
+    internals().intake.receive([['k', 'v', Infinity]], {
+      epoch: internals().intake.meta().epoch,
+      lastActive: Date.now() - 61_000,
+    })
     expect(store.keys()).toEqual([])
-    internals().intake.receive([['k', 'v', Infinity]], { epoch: internals().intake.meta().epoch, lastActive: Date.now() - 59_000 })
+    internals().intake.receive([['k', 'v', Infinity]], {
+      epoch: internals().intake.meta().epoch,
+      lastActive: Date.now() - 59_000,
+    })
     expect(store.get('k')).toBe('v')
     expect(log).toEqual(['cleared:idle:1', 'restored:tab:0', 'restored:tab:1'])
   })
@@ -296,13 +349,19 @@ describe('store options for tabs and idle lock', () => {
   it('clear/delete everywhere need tabs: true; bad options are refused by name', () => {
     const store = makeStore()
     store.set('k', 'v')
-    expect(() => store.clear({ everywhere: true })).toThrow(/^options\.everywhere must be false: the store was created without the option tabs/)
+    expect(() => store.clear({ everywhere: true })).toThrow(
+      /^options\.everywhere must be false: the store was created without the option tabs/,
+    )
     expect(() => store.delete('k', { everywhere: true })).toThrow(/options\.everywhere/)
-    expect(() => store.clear({ everywhere: 'yes' as unknown as boolean })).toThrow(/^options\.everywhere must be a boolean/)
+    expect(() => store.clear({ everywhere: 'yes' as unknown as boolean })).toThrow(
+      /^options\.everywhere must be a boolean/,
+    )
     expect(() => store.clear(null as unknown as undefined)).toThrow(/^options must be an object/)
     expect(store.get('k')).toBe('v')
     for (const tabs of [true, 1, 'yes']) {
-      expect(() => makeStore({ name: 'x', tabs: tabs as unknown as TabsPlugin })).toThrow(/^options\.tabs must be the `tabs` export of 'tab-keystore\/tabs'/)
+      expect(() => makeStore({ name: 'x', tabs: tabs as unknown as TabsPlugin })).toThrow(
+        /^options\.tabs must be the `tabs` export of 'tab-keystore\/tabs'/,
+      )
     }
     for (const timeout of [0, -1, NaN, Infinity, '10' as unknown as number]) {
       expect(() => idle(timeout)).toThrow(/^timeout must be a positive number/)

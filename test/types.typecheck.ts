@@ -37,7 +37,9 @@ typed.set('masterKey', new Uint8Array(new SharedArrayBuffer(32))) // any Uint8Ar
 typed.set('token', 'abc', new Date())
 // Bytes come out on a plain ArrayBuffer, which WebCrypto takes (TS2769 with TypeScript >= 5.7 before).
 expectTypeOf(typed.get('masterKey')).toEqualTypeOf<Uint8Array<ArrayBuffer> | null>()
-export const imported: Promise<CryptoKey> = crypto.subtle.importKey('raw', typed.get('masterKey')!, 'HKDF', false, ['deriveBits'])
+export const imported: Promise<CryptoKey> = crypto.subtle.importKey('raw', typed.get('masterKey')!, 'HKDF', false, [
+  'deriveBits',
+])
 expectTypeOf(typed.get('token')).toEqualTypeOf<string | null>()
 // @ts-expect-error: masterKey holds bytes
 typed.set('masterKey', 'a string')
@@ -94,7 +96,11 @@ export type NoShadow = Index.ErrorEvent
 
 // The persistent tier emits only the per-key events and errors.
 export async function persistent(): Promise<void> {
-  const vault = await PersistentKeystore.open<{ masterKey: Uint8Array }>({ namespace: 'n', key: new Uint8Array(32), storage: undefined })
+  const vault = await PersistentKeystore.open<{ masterKey: Uint8Array }>({
+    namespace: 'n',
+    key: new Uint8Array(32),
+    storage: undefined,
+  })
   expectTypeOf(await vault.get('masterKey')).toEqualTypeOf<Uint8Array<ArrayBuffer> | null>()
   vault.on('expired', ({ name }) => expectTypeOf(name).toEqualTypeOf<'masterKey'>())
   // @ts-expect-error: a PersistentKeystore never restores nor clears

@@ -62,7 +62,12 @@ function ourSealed(secrets) {
   const store = ourStore(secrets, false)
   store.persist()
   // What the next page finds: the seal, the share, and the tab's id and record.
-  const sealed = { text: sessionStorage.getItem(OUR_KEY), windowName: window.name, session: { ...sessionStorage }, local: { ...localStorage } }
+  const sealed = {
+    text: sessionStorage.getItem(OUR_KEY),
+    windowName: window.name,
+    session: { ...sessionStorage },
+    local: { ...localStorage },
+  }
   store.destroy()
   return sealed
 }
@@ -71,7 +76,12 @@ function ourSealed(secrets) {
 // (Overwriting costs more in Chromium, which also ships the old value for storage events.)
 function ourFlush(secrets, iterations) {
   const store = ourStore(secrets, false)
-  const samples = timeEach(iterations, () => sessionStorage.removeItem(OUR_KEY), () => store.persist(), () => undefined)
+  const samples = timeEach(
+    iterations,
+    () => sessionStorage.removeItem(OUR_KEY),
+    () => store.persist(),
+    () => undefined,
+  )
   if (!sessionStorage.getItem(OUR_KEY)) throw new Error('tab-keystore flush wrote nothing')
   store.destroy()
   return samples
@@ -88,7 +98,8 @@ function ourRestore(secrets, iterations) {
     },
     () => new Ours({ name: NAME }),
     (store) => {
-      if (store.size !== secrets.length) throw new Error(`tab-keystore restored ${store.size} of ${secrets.length} keys`)
+      if (store.size !== secrets.length)
+        throw new Error(`tab-keystore restored ${store.size} of ${secrets.length} keys`)
       store.destroy()
     },
   )
@@ -109,7 +120,12 @@ function theirFlush(secrets, iterations) {
     window.name = ''
     sessionStorage.removeItem(`session-keystore:${NAME}`)
   }
-  return timeEach(iterations, prepare, () => store.persist(), () => undefined)
+  return timeEach(
+    iterations,
+    prepare,
+    () => store.persist(),
+    () => undefined,
+  )
 }
 
 function theirRestore(secrets, iterations) {
@@ -149,7 +165,8 @@ function perOp(store, secrets, op, minOps) {
 
 const ops = {
   // Every set replaces the value (alternating two values), as an app refreshing a token does.
-  set: (secrets, bytes) => (store, name, i, r) => store.set(name, r & 1 ? secrets[i].alt : bytes ? secrets[i].bytes : secrets[i].text),
+  set: (secrets, bytes) => (store, name, i, r) =>
+    store.set(name, r & 1 ? secrets[i].alt : bytes ? secrets[i].bytes : secrets[i].text),
   get: () => (store, name) => store.get(name) !== null,
 }
 
@@ -202,21 +219,59 @@ function floorCase(secrets) {
   const { text } = ourSealed(secrets)
   // Same length and same kind of string (two-byte characters) as the sealed state, and a
   // different one each time: Chromium skips a write of the value already stored.
-  const fillers = [3, 5, 7, 11].map((k) => text.replace(/[\s\S]/g, (c) => String.fromCharCode(0x800 + ((c.charCodeAt(0) * k) & 0x7fff))))
+  const fillers = [3, 5, 7, 11].map((k) =>
+    text.replace(/[\s\S]/g, (c) => String.fromCharCode(0x800 + ((c.charCodeAt(0) * k) & 0x7fff))),
+  )
   const envelope = Math.floor(((text.length - 1) * 15) / 8) - (text.charCodeAt(0) - 0x800)
   const plain = randomBytes(envelope - 1 - 32 - 12 - 16)
   const key = randomBytes(32)
   const nonce = randomBytes(12)
-  return { fillers, plain, key, nonce, sealed: chacha20poly1305(key, nonce).encrypt(plain), sealedChars: text.length, turn: 0 }
+  return {
+    fillers,
+    plain,
+    key,
+    nonce,
+    sealed: chacha20poly1305(key, nonce).encrypt(plain),
+    sealedChars: text.length,
+    turn: 0,
+  }
 }
 
 /** One batch of each floor measurement, taken between batches of ours so that both see the same conditions. */
 function floorSamples(floor, iterations, into) {
-  into.setItem.push(...timeEach(iterations, () => sessionStorage.removeItem('floor'), () => sessionStorage.setItem('floor', floor.fillers[floor.turn++ % floor.fillers.length]), () => undefined))
-  into.getItem.push(...timeEach(iterations, () => null, () => sessionStorage.getItem('floor'), () => undefined))
+  into.setItem.push(
+    ...timeEach(
+      iterations,
+      () => sessionStorage.removeItem('floor'),
+      () => sessionStorage.setItem('floor', floor.fillers[floor.turn++ % floor.fillers.length]),
+      () => undefined,
+    ),
+  )
+  into.getItem.push(
+    ...timeEach(
+      iterations,
+      () => null,
+      () => sessionStorage.getItem('floor'),
+      () => undefined,
+    ),
+  )
   sessionStorage.removeItem('floor')
-  into.encrypt.push(...timeEach(iterations, () => null, () => chacha20poly1305(floor.key, floor.nonce).encrypt(floor.plain), () => undefined))
-  into.decrypt.push(...timeEach(iterations, () => null, () => chacha20poly1305(floor.key, floor.nonce).decrypt(floor.sealed), () => undefined))
+  into.encrypt.push(
+    ...timeEach(
+      iterations,
+      () => null,
+      () => chacha20poly1305(floor.key, floor.nonce).encrypt(floor.plain),
+      () => undefined,
+    ),
+  )
+  into.decrypt.push(
+    ...timeEach(
+      iterations,
+      () => null,
+      () => chacha20poly1305(floor.key, floor.nonce).decrypt(floor.sealed),
+      () => undefined,
+    ),
+  )
 }
 
 /** One size: flush and restore of both libraries, interleaved, then floors and per-op costs. */
@@ -258,7 +313,10 @@ window.benchSize = ({ count, secretBytes, iterations, opReps, theirs = true }) =
     flush: { ours: median(flush.ours), theirs: theirError ? null : median(flush.theirs) },
     restore: { ours: median(restore.ours), theirs: theirError ? null : median(restore.theirs) },
     theirError,
-    floor: { ...Object.fromEntries(Object.entries(floorTimes).map(([k, v]) => [k, median(v)])), sealedChars: floor.sealedChars },
+    floor: {
+      ...Object.fromEntries(Object.entries(floorTimes).map(([k, v]) => [k, median(v)])),
+      sealedChars: floor.sealedChars,
+    },
     ops: opReps ? opFigures(secrets, opReps) : null,
   }
 }

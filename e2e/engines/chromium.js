@@ -4,13 +4,25 @@ import puppeteer from 'puppeteer-core'
 import { Page } from './page.js'
 import { findBinary } from './process.js'
 
-
 export const install = 'apt-get install -y chromium (or set TAB_KEYSTORE_CHROMIUM to the binary)'
-export const binary = () => findBinary([process.env.TAB_KEYSTORE_CHROMIUM, '/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'])
+export const binary = () =>
+  findBinary([
+    process.env.TAB_KEYSTORE_CHROMIUM,
+    '/usr/bin/chromium',
+    '/usr/bin/chromium-browser',
+    '/usr/bin/google-chrome',
+  ])
 
 // Without the background-networking flags Chromium keeps trying to reach Google's hosts,
 // which a closed network refuses.
-export const args = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run']
+export const args = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+]
 
 const wrap = (page) =>
   new Page({
@@ -26,7 +38,11 @@ const wrap = (page) =>
       const session = await page.context().newCDPSession(page)
       await session.send('Page.reload')
       return async (source) => {
-        const { result, exceptionDetails } = await session.send('Runtime.evaluate', { expression: source, awaitPromise: true, returnByValue: true })
+        const { result, exceptionDetails } = await session.send('Runtime.evaluate', {
+          expression: source,
+          awaitPromise: true,
+          returnByValue: true,
+        })
         if (exceptionDetails) throw new Error(exceptionDetails.text)
         return result.value
       }
@@ -101,7 +117,11 @@ export async function launchTabs() {
           const session = await page.createCDPSession()
           await session.send('Page.reload')
           return async (source) => {
-            const { result, exceptionDetails } = await session.send('Runtime.evaluate', { expression: source, awaitPromise: true, returnByValue: true })
+            const { result, exceptionDetails } = await session.send('Runtime.evaluate', {
+              expression: source,
+              awaitPromise: true,
+              returnByValue: true,
+            })
             if (exceptionDetails) throw new Error(exceptionDetails.text)
             return result.value
           }

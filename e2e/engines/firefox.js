@@ -39,7 +39,9 @@ const basePrefs = {
 }
 
 async function writeProfile(dir, prefs) {
-  const lines = Object.entries({ ...basePrefs, ...prefs }).map(([k, v]) => `user_pref(${JSON.stringify(k)}, ${JSON.stringify(v)});`)
+  const lines = Object.entries({ ...basePrefs, ...prefs }).map(
+    ([k, v]) => `user_pref(${JSON.stringify(k)}, ${JSON.stringify(v)});`,
+  )
   await writeFile(join(dir, 'user.js'), lines.join('\n') + '\n')
 }
 
@@ -92,7 +94,10 @@ export async function launch({ bfcache = true } = {}) {
         },
         async waitForPage(trigger) {
           const known = new Set(context.targets())
-          const [target] = await Promise.all([context.waitForTarget((t) => t.type() === 'page' && !known.has(t)), trigger()])
+          const [target] = await Promise.all([
+            context.waitForTarget((t) => t.type() === 'page' && !known.has(t)),
+            trigger(),
+          ])
           return wrap(await target.page())
         },
         close: () => context.close(),

@@ -10,9 +10,13 @@ export const ENGINES = { chromium, firefox, webkit }
 
 /** The engines asked for by TAB_KEYSTORE_ENGINES (comma-separated), all three by default. */
 export function requestedEngines() {
-  const names = (process.env.TAB_KEYSTORE_ENGINES || Object.keys(ENGINES).join(',')).split(',').map((n) => n.trim()).filter(Boolean)
+  const names = (process.env.TAB_KEYSTORE_ENGINES || Object.keys(ENGINES).join(','))
+    .split(',')
+    .map((n) => n.trim())
+    .filter(Boolean)
   for (const name of names) {
-    if (!ENGINES[name]) throw new Error(`TAB_KEYSTORE_ENGINES: unknown engine "${name}"; use any of ${Object.keys(ENGINES).join(', ')}`)
+    if (!ENGINES[name])
+      throw new Error(`TAB_KEYSTORE_ENGINES: unknown engine "${name}"; use any of ${Object.keys(ENGINES).join(', ')}`)
   }
   return names
 }

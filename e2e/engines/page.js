@@ -67,7 +67,9 @@ export class Page {
         last = error
       }
       if (Date.now() > deadline) {
-        throw new Error(`timed out after ${timeout} ms waiting for ${message ?? fn.toString().slice(0, 120)}${last ? ` (last error: ${last.message.slice(0, 300)})` : ''}`)
+        throw new Error(
+          `timed out after ${timeout} ms waiting for ${message ?? fn.toString().slice(0, 120)}${last ? ` (last error: ${last.message.slice(0, 300)})` : ''}`,
+        )
       }
       await new Promise((resolve) => setTimeout(resolve, POLL_MS))
     }
@@ -103,13 +105,19 @@ export class Page {
       arg,
     )
     if (!action) void this.#back().catch(() => undefined)
-    await this.waitFor((mark) => document.readyState !== 'loading' && window.__leftWith !== mark, [mark], { message: 'the next document' })
+    await this.waitFor((mark) => document.readyState !== 'loading' && window.__leftWith !== mark, [mark], {
+      message: 'the next document',
+    })
     if (ready) await this.ready()
   }
 
   /** Follows a link to `url`, as the user clicking it would. */
   navigate(url, options) {
-    return this.#leave('const a = document.createElement("a"); a.href = arg; document.body.append(a); a.click()', url, options)
+    return this.#leave(
+      'const a = document.createElement("a"); a.href = arg; document.body.append(a); a.click()',
+      url,
+      options,
+    )
   }
 
   click(selector, options) {

@@ -18,7 +18,8 @@ const MINIBROWSER = [
 const DRIVER = [process.env.TAB_KEYSTORE_WEBKITDRIVER, '/usr/bin/WebKitWebDriver']
 const XVFB = ['/usr/bin/Xvfb']
 
-export const install = 'apt-get install -y webkit2gtk-driver xvfb (or set TAB_KEYSTORE_MINIBROWSER and TAB_KEYSTORE_WEBKITDRIVER)'
+export const install =
+  'apt-get install -y webkit2gtk-driver xvfb (or set TAB_KEYSTORE_MINIBROWSER and TAB_KEYSTORE_WEBKITDRIVER)'
 export const binary = () => find(MINIBROWSER) && find(DRIVER) && find(XVFB) && find(MINIBROWSER)
 
 function freePort() {
@@ -33,7 +34,9 @@ function freePort() {
 
 /** An X display of our own: Xvfb picks a free number and writes it to fd 3. */
 async function startDisplay() {
-  const child = spawn(find(XVFB), ['-displayfd', '3', '-nolisten', 'tcp', '-screen', '0', '1280x1024x24'], { stdio: ['ignore', 'ignore', 'ignore', 'pipe'] })
+  const child = spawn(find(XVFB), ['-displayfd', '3', '-nolisten', 'tcp', '-screen', '0', '1280x1024x24'], {
+    stdio: ['ignore', 'ignore', 'ignore', 'pipe'],
+  })
   const display = await new Promise((resolve, reject) => {
     let seen = ''
     child.stdio[3].on('data', (chunk) => {
@@ -67,7 +70,10 @@ async function newSession(display, browserArgs) {
   const session = await WebDriverSession.create(base, {
     browserName: 'MiniBrowser',
     pageLoadStrategy: 'none',
-    'webkitgtk:browserOptions': { binary: find(MINIBROWSER), args: ['--automation', '--javascript-can-open-windows-automatically=true', ...browserArgs] },
+    'webkitgtk:browserOptions': {
+      binary: find(MINIBROWSER),
+      args: ['--automation', '--javascript-can-open-windows-automatically=true', ...browserArgs],
+    },
   })
   await session.command('POST', '/timeouts', { script: 30_000 })
   return { session, stop: async () => (await session.delete().catch(() => undefined), await stopProcess(driver)) }
@@ -104,7 +110,13 @@ export async function launch({ bfcache = true } = {}) {
           // sometimes never answers, though the driver goes on serving other commands:
           // polls give up after 3 s and are retried.
           run: (source, { quick }) =>
-            serial(handle, () => session.executeAsync(`const done = arguments[arguments.length - 1]; ${source}.then(done)`, [], quick ? 3000 : 30_000)),
+            serial(handle, () =>
+              session.executeAsync(
+                `const done = arguments[arguments.length - 1]; ${source}.then(done)`,
+                [],
+                quick ? 3000 : 30_000,
+              ),
+            ),
           goto: (url) => serial(handle, () => session.command('POST', '/url', { url })),
           back: () => serial(handle, () => session.command('POST', '/back', {})),
           close: () =>
@@ -168,7 +180,14 @@ export async function launchProfile(dir, url) {
   // Cookies persist only with --cookies-file; storage goes under XDG_DATA_HOME.
   const child = spawn(find(MINIBROWSER), [`--cookies-file=${dir}/cookies.sqlite`, url], {
     stdio: 'ignore',
-    env: { ...process.env, DISPLAY: display.display, HOME: dir, XDG_DATA_HOME: `${dir}/data`, XDG_CACHE_HOME: `${dir}/cache`, XDG_CONFIG_HOME: `${dir}/config` },
+    env: {
+      ...process.env,
+      DISPLAY: display.display,
+      HOME: dir,
+      XDG_DATA_HOME: `${dir}/data`,
+      XDG_CACHE_HOME: `${dir}/cache`,
+      XDG_CONFIG_HOME: `${dir}/config`,
+    },
   })
   return { close: async () => (await stopProcess(child), await display.stop()) }
 }

@@ -135,7 +135,8 @@ export class Keeper {
   catchUp(record: TabRecord | undefined | null): boolean {
     const outcome = catchUp(record, this.#page.gen, this.#tab.takeSealed(), this.#share.bytes, this.#name)
     if (outcome === 'current') return false
-    const taken = typeof outcome === 'object' ? this.#host.adopt(outcome.plain) : (this.#host.drop(outcome), outcome === 'empty')
+    const taken =
+      typeof outcome === 'object' ? this.#host.adopt(outcome.plain) : (this.#host.drop(outcome), outcome === 'empty')
     // This page now holds the record's generation, unless it holds less: it dropped keys
     // the tab has elsewhere (stale), or dropped what it took (a logout, idle time). Without
     // a record, its state starts a new one.
@@ -161,7 +162,15 @@ export class Keeper {
   record(w: Where, s?: string): boolean {
     const n = this.#host.size()
     this.#page.recordedKeys = n > 0
-    const written = this.#tab.write({ g: this.nextGen(), n, w, a: this.#host.lastActive(), k: this.#share.tag, v: this.#page.vouched, ...(s ? { s } : {}) })
+    const written = this.#tab.write({
+      g: this.nextGen(),
+      n,
+      w,
+      a: this.#host.lastActive(),
+      k: this.#share.tag,
+      v: this.#page.vouched,
+      ...(s ? { s } : {}),
+    })
     if (!written && !s) this.#host.report('quota')
     return written
   }
@@ -177,7 +186,8 @@ export class Keeper {
   trust(found: ReturnType<typeof readShare>, record: TabRecord | undefined | null): void {
     const page = this.#page
     const known = found instanceof Uint8Array && tag(found)
-    if (known && keepsName() && record?.w !== 'sealed' && record?.w !== 'slot') page.vouched = page.vouched.filter((t) => t !== known)
+    if (known && keepsName() && record?.w !== 'sealed' && record?.w !== 'slot')
+      page.vouched = page.vouched.filter((t) => t !== known)
     if (known && record?.k === known && page.vouched.includes(known)) this.#share.use(found as Uint8Array, known)
     else this.renewShare()
   }

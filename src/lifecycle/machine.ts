@@ -58,7 +58,9 @@ const TRANSITIONS = {
 } as const satisfies Record<string, readonly [readonly State[], State]>
 type Transition = keyof typeof TRANSITIONS
 /** What each transition does, and what it is told. */
-type Actions = { [T in Transition]: T extends 'announce' ? (intent: Intent, navigate?: NavigateEventLike) => void : () => void }
+type Actions = {
+  [T in Transition]: T extends 'announce' ? (intent: Intent, navigate?: NavigateEventLike) => void : () => void
+}
 
 /** How long after a return the page it left may still change the tab's state (its `pagehide`, in Chromium). */
 const OVERLAP = 3000
@@ -135,7 +137,8 @@ class Lifecycle implements TabLink {
     try {
       const { type } = event
       const persisted = (event as PageTransitionEvent).persisted
-      if (type === 'navigate' || type === 'navigatesuccess' || type === 'pageswap') this.#hear(this.#departure.hear(event, this.#page.state === LEAVING))
+      if (type === 'navigate' || type === 'navigatesuccess' || type === 'pageswap')
+        this.#hear(this.#departure.hear(event, this.#page.state === LEAVING))
       else if (type === 'storage') this.#heard(event as StorageEvent)
       else if (type === 'pagehide') this.#go(persisted ? 'freeze' : 'unload')
       else if (type === 'pageshow') {

@@ -47,15 +47,19 @@ export const context = (gen: string): string => `${gen} ${navigation()?.currentE
  * opens nothing. Without the Navigation API seals are unbound (`''`), and bound ones
  * cannot come from this engine.
  */
-const checker = (gen: string | undefined) => (sealed: string): OpenFailure | undefined => {
-  const at = sealed.indexOf(' ')
-  const entry = sealed.slice(at + 1)
-  const nav = navigation()
-  const allowed = nav ? entry !== '' && (nav.activation?.from?.key === entry || nav.entries().some((e) => e.key === entry)) : entry === ''
-  if (!allowed) return 'left-origin'
-  if (gen !== undefined && sealed.slice(0, at) !== gen) return 'outdated'
-  return undefined
-}
+const checker =
+  (gen: string | undefined) =>
+  (sealed: string): OpenFailure | undefined => {
+    const at = sealed.indexOf(' ')
+    const entry = sealed.slice(at + 1)
+    const nav = navigation()
+    const allowed = nav
+      ? entry !== '' && (nav.activation?.from?.key === entry || nav.entries().some((e) => e.key === entry))
+      : entry === ''
+    if (!allowed) return 'left-origin'
+    if (gen !== undefined && sealed.slice(0, at) !== gen) return 'outdated'
+    return undefined
+  }
 
 /** What a page back from the cache makes of the tab's record (`catchUp`). */
 export type Outcome = 'current' | 'empty' | 'stale' | 'unrecorded' | { plain: Uint8Array }
@@ -73,7 +77,12 @@ export type Loaded = { plain: Uint8Array } | { error: ErrorReason } | undefined
  * all (a new tab) a seal is opened unbound to a generation: only a copy of another tab's
  * sessionStorage can hold one, and its history binding and share decide.
  */
-export function load(record: TabRecord | undefined | null, sealed: string | null, share: ReturnType<typeof readShare>, name: string): Loaded {
+export function load(
+  record: TabRecord | undefined | null,
+  sealed: string | null,
+  share: ReturnType<typeof readShare>,
+  name: string,
+): Loaded {
   // Told even without a seal: the keys may have stayed with a page whose record write was
   // refused (a page gone to another origin, say). An app that cleared localStorage at
   // logout hears it once, for nothing lost: told rather than silent.
@@ -102,7 +111,13 @@ export function load(record: TabRecord | undefined | null, sealed: string | null
  * `current` without a record: one that is gone (an app cleared localStorage at logout, a
  * write was refused) vouches for nothing (`unrecorded`).
  */
-export function catchUp(record: TabRecord | undefined | null, gen: string, sealed: string | null, share: Uint8Array, name: string): Outcome {
+export function catchUp(
+  record: TabRecord | undefined | null,
+  gen: string,
+  sealed: string | null,
+  share: Uint8Array,
+  name: string,
+): Outcome {
   if (!record) return 'unrecorded'
   if (record.g === gen) return 'current'
   if (!record.n) return 'empty'

@@ -72,7 +72,16 @@ export const token = (): string => toHex(randomBytes(8))
 
 const isRecord = (r: unknown): r is TabRecord => {
   const { g, n, w, a, k, v, s } = (r ?? {}) as Partial<TabRecord>
-  return typeof g === 'string' && /^[0-9a-f]{16}$/.test(g) && typeof n === 'number' && typeof a === 'number' && typeof k === 'string' && Array.isArray(v) && ['live', 'sealed', 'slot', 'away', 'quota'].includes(w!) && (w !== 'slot' || typeof s === 'string')
+  return (
+    typeof g === 'string' &&
+    /^[0-9a-f]{16}$/.test(g) &&
+    typeof n === 'number' &&
+    typeof a === 'number' &&
+    typeof k === 'string' &&
+    Array.isArray(v) &&
+    ['live', 'sealed', 'slot', 'away', 'quota'].includes(w!) &&
+    (w !== 'slot' || typeof s === 'string')
+  )
 }
 
 /** What one store keeps in the tab's storage, through methods that never throw (except `seal`, for its quota). */
@@ -112,7 +121,8 @@ const attempt = <T>(action: () => T, fallback: T): T => {
 }
 const get = (area: Storage | undefined, key: string): string | null => attempt(() => area?.getItem(key) ?? null, null)
 const remove = (area: Storage | undefined, key: string): void => attempt(() => area?.removeItem(key), undefined)
-const set = (area: Storage | undefined, key: string, value: string): boolean => attempt(() => (area!.setItem(key, value), true), false)
+const set = (area: Storage | undefined, key: string, value: string): boolean =>
+  attempt(() => (area!.setItem(key, value), true), false)
 
 /**
  * The storage of this tab for store `name`, or the error that makes it unusable
@@ -164,8 +174,9 @@ export function openTab(name: string, copy: boolean): TabStorage | { error: unkn
     },
     owns: (key) => id !== null && key === recordKey(),
     write(record) {
-      if (id === null && !set(session, idKey, (id = token()))) return (id = null), false
-      if (set(local, recordKey(), JSON.stringify({ ...record, v: record.v.slice(-MAX_VOUCHED), t: Date.now() }))) return true
+      if (id === null && !set(session, idKey, (id = token()))) return ((id = null), false)
+      if (set(local, recordKey(), JSON.stringify({ ...record, v: record.v.slice(-MAX_VOUCHED), t: Date.now() })))
+        return true
       remove(local, recordKey())
       return false
     },
@@ -230,7 +241,8 @@ export function nameTag(key: string): string {
 }
 
 /** The keys of store `name` deleted everywhere: `{}` when none, or unreadable (any junk compares as unknown tokens). */
-export const deletions = (name: string): Deleted => attempt(() => Object(JSON.parse(window.localStorage.getItem(deletedKey(name))!)) as Deleted, {})
+export const deletions = (name: string): Deleted =>
+  attempt(() => Object(JSON.parse(window.localStorage.getItem(deletedKey(name))!)) as Deleted, {})
 
 /** Records a delete everywhere of the key tagged `t` in store `name`; returns its token. */
 export function deleteEverywhere(name: string, t: string): string {

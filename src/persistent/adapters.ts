@@ -59,7 +59,8 @@ export function indexedDBAdapter(databaseName = 'tab-keystore'): StorageAdapter 
     get: async (key) => promised<string | undefined>((await store('readonly')).get(key)),
     set: async (key, value) => void (await promised((await store('readwrite')).put(value, key))),
     delete: async (key) => void (await promised((await store('readwrite')).delete(key))),
-    keys: async () => (await promised((await store('readonly')).getAllKeys())).filter((k): k is string => typeof k === 'string'),
+    keys: async () =>
+      (await promised((await store('readonly')).getAllKeys())).filter((k): k is string => typeof k === 'string'),
   }
 }
 
@@ -69,14 +70,22 @@ let sharedIndexedDB: StorageAdapter | undefined
 export function adapterFor(storage: 'localStorage' | 'indexedDB' | StorageAdapter | undefined): StorageAdapter {
   if (storage === undefined || storage === 'localStorage') {
     if (typeof localStorage !== 'object') {
-      throw new KeystoreError('storage-unavailable', "options.storage: there is no localStorage here (Node, SSR or a worker); pass 'indexedDB' where it exists, or an adapter with get, set, delete and keys")
+      throw new KeystoreError(
+        'storage-unavailable',
+        "options.storage: there is no localStorage here (Node, SSR or a worker); pass 'indexedDB' where it exists, or an adapter with get, set, delete and keys",
+      )
     }
     return localStorageAdapter()
   }
   if (storage === 'indexedDB') return (sharedIndexedDB ??= indexedDBAdapter())
-  if (storage && typeof storage === 'object' && ['get', 'set', 'delete', 'keys'].every((m) => typeof (storage as unknown as Record<string, unknown>)[m] === 'function')) {
+  if (
+    storage &&
+    typeof storage === 'object' &&
+    ['get', 'set', 'delete', 'keys'].every(
+      (m) => typeof (storage as unknown as Record<string, unknown>)[m] === 'function',
+    )
+  ) {
     return storage
   }
   return invalid('options.storage', "'localStorage', 'indexedDB' or an adapter with get, set, delete and keys", storage)
 }
-

@@ -81,7 +81,13 @@ export function parseRecord(text: unknown): SealedRecord | undefined {
     const { v, e, n, c } = record as Record<string, unknown>
     const nonce = fromBase64(n)
     const sealed = fromBase64(c)
-    if ((v !== FORMAT && v !== LEGACY) || !(e === null || (typeof e === 'number' && Number.isFinite(e))) || nonce?.length !== (v === FORMAT ? 24 : 12) || !sealed || sealed.length < 17) {
+    if (
+      (v !== FORMAT && v !== LEGACY) ||
+      !(e === null || (typeof e === 'number' && Number.isFinite(e))) ||
+      nonce?.length !== (v === FORMAT ? 24 : 12) ||
+      !sealed ||
+      sealed.length < 17
+    ) {
       return undefined
     }
     return { v, expiresAt: e === null ? Infinity : e, nonce, sealed }
@@ -91,7 +97,9 @@ export function parseRecord(text: unknown): SealedRecord | undefined {
 }
 
 const associatedData = (version: number, namespace: string, name: string, expiresAt: number): Uint8Array =>
-  utf8(JSON.stringify([`tab-keystore/persistent/${version}`, namespace, name, expiresAt === Infinity ? null : expiresAt]))
+  utf8(
+    JSON.stringify([`tab-keystore/persistent/${version}`, namespace, name, expiresAt === Infinity ? null : expiresAt]),
+  )
 
 /**
  * The namespace's key: HKDF-SHA-256(server key, namespace) through WebCrypto (opening
@@ -126,7 +134,12 @@ export function sealEntry(key: Uint8Array, namespace: string, name: string, valu
   const nonce = crypto.getRandomValues(new Uint8Array(24))
   const sealed = xchacha20poly1305(key, nonce, associatedData(FORMAT, namespace, name, expiresAt)).encrypt(plain)
   plain.fill(0)
-  return JSON.stringify({ v: FORMAT, e: expiresAt === Infinity ? null : expiresAt, n: toBase64(nonce), c: toBase64(sealed) })
+  return JSON.stringify({
+    v: FORMAT,
+    e: expiresAt === Infinity ? null : expiresAt,
+    n: toBase64(nonce),
+    c: toBase64(sealed),
+  })
 }
 
 /** The plaintext of a record, or `undefined` when it does not authenticate. */
@@ -151,7 +164,12 @@ export function authenticates(key: Uint8Array, namespace: string, name: string, 
  * value`, `expired` past its expiry (authenticated first). Text is decoded only for a
  * live entry: a string cannot be wiped.
  */
-export function unseal(key: Uint8Array, namespace: string, name: string, record: SealedRecord): { value: Value } | 'tampered' | 'expired' {
+export function unseal(
+  key: Uint8Array,
+  namespace: string,
+  name: string,
+  record: SealedRecord,
+): { value: Value } | 'tampered' | 'expired' {
   const plain = openEntry(key, namespace, name, record)
   const length = plain && plain.length >= 5 ? new DataView(plain.buffer, plain.byteOffset).getUint32(1) : -1
   if (!plain || (plain[0] !== 0 && plain[0] !== 1) || length < 0 || 5 + length > plain.length) {

@@ -4,7 +4,21 @@ import { Emitter, type EventNames, type KeystoreEvents, type Listener, assertLis
 import { toExpiry } from '../expiry'
 import type { KeyName, Schema, Stored, ValueOf } from '../schema'
 import { type StorageAdapter, adapterFor } from './adapters'
-import { CHECK, type SealedRecord, authenticates, deriveKey, entryKey, fromBase64, nameOf, namespaceOf, parseRecord, prefixOf, sealEntry, unseal, utf8 } from './entry'
+import {
+  CHECK,
+  type SealedRecord,
+  authenticates,
+  deriveKey,
+  entryKey,
+  fromBase64,
+  nameOf,
+  namespaceOf,
+  parseRecord,
+  prefixOf,
+  sealEntry,
+  unseal,
+  utf8,
+} from './entry'
 
 export { indexedDBAdapter, localStorageAdapter } from './adapters'
 export type { StorageAdapter } from './adapters'
@@ -63,7 +77,10 @@ function checked(options: PersistentKeystoreOptions) {
   if (defaultTtl !== undefined && !(typeof defaultTtl === 'number' && defaultTtl > 0 && defaultTtl < Infinity)) {
     invalid('options.defaultTtl', 'a positive number of milliseconds', defaultTtl, true)
   }
-  if (cleanupInterval !== false && !(typeof cleanupInterval === 'number' && cleanupInterval > 0 && cleanupInterval < 2 ** 31)) {
+  if (
+    cleanupInterval !== false &&
+    !(typeof cleanupInterval === 'number' && cleanupInterval > 0 && cleanupInterval < 2 ** 31)
+  ) {
     invalid('options.cleanupInterval', 'a positive number of milliseconds or false', cleanupInterval, true)
   }
   const adapter = adapterFor(storage)
@@ -80,7 +97,8 @@ function checked(options: PersistentKeystoreOptions) {
 }
 
 function assertNamespace(namespace: unknown, what: string): asserts namespace is string {
-  if (typeof namespace !== 'string' || !namespace || !namespace.isWellFormed()) invalid(what, 'a non-empty, well-formed string', namespace)
+  if (typeof namespace !== 'string' || !namespace || !namespace.isWellFormed())
+    invalid(what, 'a non-empty, well-formed string', namespace)
 }
 
 function assertName(name: unknown): asserts name is string {
@@ -100,7 +118,10 @@ function assertValue(value: unknown): asserts value is Value {
  * @example
  * vault.on('error', ({ reason }: PersistentEvents['error']) => report(reason))
  */
-export type PersistentEvents<N extends string = string> = Pick<KeystoreEvents<N>, 'created' | 'read' | 'updated' | 'deleted' | 'expired' | 'error'>
+export type PersistentEvents<N extends string = string> = Pick<
+  KeystoreEvents<N>,
+  'created' | 'read' | 'updated' | 'deleted' | 'expired' | 'error'
+>
 
 const EVENTS: EventNames<PersistentEvents> = { created: 1, read: 1, updated: 1, deleted: 1, expired: 1, error: 1 }
 
@@ -128,7 +149,13 @@ export class PersistentKeystore<S extends Schema<S> = Record<string, Value>> {
   readonly #cleanupTimer: ReturnType<typeof setInterval> | undefined
   #closed = false
 
-  private constructor(namespace: string, key: Uint8Array, storage: StorageAdapter, defaultTtl: number | undefined, interval: number | false) {
+  private constructor(
+    namespace: string,
+    key: Uint8Array,
+    storage: StorageAdapter,
+    defaultTtl: number | undefined,
+    interval: number | false,
+  ) {
     this.namespace = namespace
     this.#derived = key
     this.#storage = storage
@@ -149,9 +176,17 @@ export class PersistentKeystore<S extends Schema<S> = Record<string, Value>> {
    * @example
    * const vault = await PersistentKeystore.open({ namespace: 'user:42:s1', key: serverKeyBase64 })
    */
-  static async open<S extends Schema<S> = Record<string, Value>>(options: PersistentKeystoreOptions): Promise<PersistentKeystore<S>> {
+  static async open<S extends Schema<S> = Record<string, Value>>(
+    options: PersistentKeystoreOptions,
+  ): Promise<PersistentKeystore<S>> {
     const [namespace, raw, adapter, defaultTtl, cleanupInterval] = checked(options)
-    const store = new PersistentKeystore<S>(namespace, await deriveKey(raw, namespace), adapter, defaultTtl, cleanupInterval)
+    const store = new PersistentKeystore<S>(
+      namespace,
+      await deriveKey(raw, namespace),
+      adapter,
+      defaultTtl,
+      cleanupInterval,
+    )
     try {
       // A check entry tells a wrong (or revoked and reissued) key from tampered entries.
       const checkKey = store.#prefix
@@ -165,9 +200,15 @@ export class PersistentKeystore<S extends Schema<S> = Record<string, Value>> {
         // takes any key. A well-formed check that this key does not open, with no entry
         // to vouch for it, is another key's: it stays, as before.
         const records = await store.#records(true)
-        const vouched = records.length > 0 ? records.some(([name, record]) => record && authenticates(store.#key, namespace, name, record)) : !check
+        const vouched =
+          records.length > 0
+            ? records.some(([name, record]) => record && authenticates(store.#key, namespace, name, record))
+            : !check
         if (!vouched) {
-          throw new KeystoreError('wrong-key', `PersistentKeystore.open: this key does not open namespace "${namespace}" (wrong or revoked key); nothing was deleted`)
+          throw new KeystoreError(
+            'wrong-key',
+            `PersistentKeystore.open: this key does not open namespace "${namespace}" (wrong or revoked key); nothing was deleted`,
+          )
         }
         await adapter.set(checkKey, sealEntry(store.#key, namespace, CHECK, utf8('tab-keystore'), Infinity))
       }
@@ -230,7 +271,8 @@ export class PersistentKeystore<S extends Schema<S> = Record<string, Value>> {
     }
     const sealed = sealEntry(this.#key, this.namespace, name, typedValue, until)
     const stored = await this.#call(() => this.#storage.set(entryKey(this.#prefix, name), sealed))
-    if (stored === FAILED) throw new KeystoreError('storage-refused', `set: the storage refused the entry "${name}" (see the error event)`)
+    if (stored === FAILED)
+      throw new KeystoreError('storage-refused', `set: the storage refused the entry "${name}" (see the error event)`)
     if (old === undefined) this.#emit('created', name)
     else if (changed) this.#emit('updated', name)
   }
@@ -274,7 +316,8 @@ export class PersistentKeystore<S extends Schema<S> = Record<string, Value>> {
     const now = Date.now()
     const names: KeyName<S>[] = []
     for (const [name, record] of await this.#records()) {
-      if (record && authenticates(this.#key, this.namespace, name, record) && record.expiresAt > now) names.push(name as KeyName<S>)
+      if (record && authenticates(this.#key, this.namespace, name, record) && record.expiresAt > now)
+        names.push(name as KeyName<S>)
     }
     return names
   }
@@ -293,7 +336,11 @@ export class PersistentKeystore<S extends Schema<S> = Record<string, Value>> {
     const text = await this.#call(() => this.#storage.get(entryKey(this.#prefix, name)))
     if (text === FAILED || text === null || text === undefined) return false
     const removed = await this.#remove(name, parseRecord(text))
-    if (removed === FAILED) throw new KeystoreError('storage-refused', `delete: the storage refused to delete the entry "${name}" (see the error event)`)
+    if (removed === FAILED)
+      throw new KeystoreError(
+        'storage-refused',
+        `delete: the storage refused to delete the entry "${name}" (see the error event)`,
+      )
     return removed
   }
 

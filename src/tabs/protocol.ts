@@ -49,7 +49,11 @@ export interface ChannelLike {
 
 /** The part of Web Locks used here. */
 export interface LocksLike {
-  request(name: string, options: { ifAvailable: true }, callback: (lock: unknown) => Promise<void> | void): Promise<unknown>
+  request(
+    name: string,
+    options: { ifAvailable: true },
+    callback: (lock: unknown) => Promise<void> | void,
+  ): Promise<unknown>
 }
 
 export interface TabsLink {
@@ -100,9 +104,24 @@ function isEntry(entry: unknown): entry is HandoffEntry {
 }
 
 /** A message as it comes off the channel: anything at all, read field by field. */
-type Message = { v?: unknown; type?: unknown; id?: unknown; name?: unknown; entries?: unknown; epoch?: unknown; lastActive?: unknown; deleted?: unknown; token?: unknown }
+type Message = {
+  v?: unknown
+  type?: unknown
+  id?: unknown
+  name?: unknown
+  entries?: unknown
+  epoch?: unknown
+  lastActive?: unknown
+  deleted?: unknown
+  token?: unknown
+}
 
-export function connectTabs(channel: ChannelLike, host: TabsHost, locks: LocksLike | undefined, lockPrefix: string): TabsLink {
+export function connectTabs(
+  channel: ChannelLike,
+  host: TabsHost,
+  locks: LocksLike | undefined,
+  lockPrefix: string,
+): TabsLink {
   return new Link(channel, host, locks, lockPrefix)
 }
 
@@ -122,7 +141,8 @@ class Link implements TabsLink {
     channel.addEventListener('message', ({ data }) => {
       // The channel is shared with any same-origin script: nothing it sends may throw here.
       try {
-        if (!this.#closed && data && typeof data === 'object' && (data as Message).v === VERSION) this.#receive(data as Message)
+        if (!this.#closed && data && typeof data === 'object' && (data as Message).v === VERSION)
+          this.#receive(data as Message)
       } catch {
         // ignored: a foreign message must not disturb the store
       }

@@ -198,12 +198,16 @@ describe('the record gone or refused: behind, told', () => {
   it('a record write storage refuses (full) leaves no record behind: a page back from the cache does not take an older state for the latest', async () => {
     const { store, errors } = await open()
     store.set('k', 'v1')
-    refusing(localStorage, (key, value) => value.length > 10 && key.startsWith('tab-keystore/tab/'), () => {
-      store.set('k', 'v2')
-      store.set('other', 'x')
-      pageswap({ navigationType: 'traverse' })
-      fire('pagehide', { persisted: true })
-    })
+    refusing(
+      localStorage,
+      (key, value) => value.length > 10 && key.startsWith('tab-keystore/tab/'),
+      () => {
+        store.set('k', 'v2')
+        store.set('other', 'x')
+        pageswap({ navigationType: 'traverse' })
+        fire('pagehide', { persisted: true })
+      },
+    )
     expect(record()).toBeUndefined()
     pageshow()
     expect([store.size, errors.at(-1)]).toEqual([0, 'unrecorded'])
@@ -211,10 +215,14 @@ describe('the record gone or refused: behind, told', () => {
 
   it('a live page whose record write is refused says so (quota)', async () => {
     const { store, errors } = await open()
-    await refusing(localStorage, () => true, async () => {
-      store.set('k', 'v')
-      await Promise.resolve()
-    })
+    await refusing(
+      localStorage,
+      () => true,
+      async () => {
+        store.set('k', 'v')
+        await Promise.resolve()
+      },
+    )
     expect([errors, record()]).toEqual([['quota'], undefined])
   })
 })
@@ -247,7 +255,7 @@ describe('a logout holds whenever it is called', () => {
     expect(record()!.s).toBeUndefined()
   })
 
-  it('clear() in a pageswap listener after the store\'s (a traversal, Chromium): sealed again before the restored page can take it', async () => {
+  it("clear() in a pageswap listener after the store's (a traversal, Chromium): sealed again before the restored page can take it", async () => {
     const { store } = await open()
     store.set('k', 'v')
     window.addEventListener('pageswap', () => store.clear())
@@ -305,14 +313,14 @@ describe('a logout holds whenever it is called', () => {
 })
 
 describe('small things read in the code', () => {
-  it('the corrupt event does not carry the parser\'s error, which quotes the plaintext', async () => {
+  it("the corrupt event does not carry the parser's error, which quotes the plaintext", async () => {
     const first = await open()
     first.store.set('k', 'v')
     leave()
     // An authentic seal whose plaintext is not the library's format.
     const junk = new TextEncoder().encode('\u0000\u0000\u0000\u0020["SECRET-in-the-plaintext", oops')
     const gen = record()!.g as string
-    sessionStorage.setItem(SEALED, seal(junk, (readShare('app') as Uint8Array), 'app', context(gen)))
+    sessionStorage.setItem(SEALED, seal(junk, readShare('app') as Uint8Array, 'app', context(gen)))
     vi.resetModules()
     const { SessionKeystore } = await import('../../src/index')
     const store = new SessionKeystore({ name: 'app' })

@@ -4,7 +4,19 @@ import { encodeEntries } from '../../src/encoding'
 import { context } from '../../src/lifecycle/placement'
 import { pack, seal, tag, unpack } from '../../src/seal'
 import { readShare } from '../../src/share'
-import { cleanUp, fakeNavigation, freshTabs, fire, leave, open, record, refusing, setRecord, shareOf, trackListeners } from './page'
+import {
+  cleanUp,
+  fakeNavigation,
+  freshTabs,
+  fire,
+  leave,
+  open,
+  record,
+  refusing,
+  setRecord,
+  shareOf,
+  trackListeners,
+} from './page'
 import { idle } from '../../src/idle'
 
 freshTabs()
@@ -18,7 +30,12 @@ const pageswap = (activation: { navigationType: string } | null): boolean => fir
 /** A state sealed as another page of the tab seals it for a traversal, into the record. */
 function laterState(entries: [string, string][], gen = generation('later')): void {
   const map = new Map(entries.map(([name, value]) => [name, { value, expiresAt: Infinity }]))
-  const text = seal(encodeEntries(map, Date.now(), { epoch: '', lastActive: Date.now() }).bytes, (readShare('app') as Uint8Array), 'app', context(gen))
+  const text = seal(
+    encodeEntries(map, Date.now(), { epoch: '', lastActive: Date.now() }).bytes,
+    readShare('app') as Uint8Array,
+    'app',
+    context(gen),
+  )
   setRecord({ g: gen, n: entries.length, w: 'slot', s: text })
 }
 
@@ -36,7 +53,11 @@ describe('reload', () => {
     const second = await open()
     expect(second.errors).toEqual([])
     expect(second.events).toEqual(['restored:reload:2'])
-    expect([second.store.get('token'), second.store.get('key'), second.store.expiresAt('token')]).toEqual(['secret-token', new Uint8Array([1, 2, 3]), new Date(until)])
+    expect([second.store.get('token'), second.store.get('key'), second.store.expiresAt('token')]).toEqual([
+      'secret-token',
+      new Uint8Array([1, 2, 3]),
+      new Date(until),
+    ])
     expect(sessionStorage.getItem(SEALED)).toBeNull()
     expect(record()).toMatchObject({ n: 2, w: 'live' })
     expect(shareOf()).toBe(s1)
@@ -98,8 +119,12 @@ describe('reload', () => {
     expect((await open()).store.size).toBe(0)
   })
 
-  it('restores several stores independently, and store names never collide with the library\'s keys', async () => {
-    for (const names of [['a', 'b'], ['app', 'app#cleared'], ['app/tab', 'app']]) {
+  it("restores several stores independently, and store names never collide with the library's keys", async () => {
+    for (const names of [
+      ['a', 'b'],
+      ['app', 'app#cleared'],
+      ['app/tab', 'app'],
+    ]) {
       vi.resetModules()
       const { SessionKeystore } = await import('../../src/index')
       const first = names.map((name) => new SessionKeystore({ name }))
@@ -109,7 +134,10 @@ describe('reload', () => {
       const { SessionKeystore: Next } = await import('../../src/index')
       const next = names.map((name) => new Next({ name }))
       pageshow()
-      expect(next.map((store) => store.get('k')), names.join(' + ')).toEqual(names.map((name) => `in ${name}`))
+      expect(
+        next.map((store) => store.get('k')),
+        names.join(' + '),
+      ).toEqual(names.map((name) => `in ${name}`))
       for (const store of next) store.destroy()
       cleanUp()
       trackListeners()
@@ -168,8 +196,15 @@ describe('tampering and junk: the store starts empty, says why, and never throws
   it('fuzz: random sealed states and shares never throw nor restore anything', async () => {
     await fc.assert(
       fc.asyncProperty(
-        fc.oneof(fc.string({ maxLength: 100 }), fc.uint8Array({ maxLength: 300 }).map((b) => String.fromCharCode(...b))),
-        fc.oneof(fc.string({ maxLength: 80 }), fc.string({ unit: fc.constantFrom(...'0123456789abcdef'), minLength: 64, maxLength: 64 }), fc.constant('')),
+        fc.oneof(
+          fc.string({ maxLength: 100 }),
+          fc.uint8Array({ maxLength: 300 }).map((b) => String.fromCharCode(...b)),
+        ),
+        fc.oneof(
+          fc.string({ maxLength: 80 }),
+          fc.string({ unit: fc.constantFrom(...'0123456789abcdef'), minLength: 64, maxLength: 64 }),
+          fc.constant(''),
+        ),
         async (text, share) => {
           sessionStorage.setItem(SEALED, text)
           window.name = JSON.stringify({ [SEALED]: share.toLowerCase() })
@@ -197,7 +232,11 @@ describe('tampering and junk: the store starts empty, says why, and never throws
   })
 
   it('nothing in window.name breaks the store: deep, huge or odd values', async () => {
-    for (const name of [`{"a":${'['.repeat(9000)}${']'.repeat(9000)}}`, JSON.stringify({ junk: 'x'.repeat(30_000_000) }), '{"tab-keystore:app":{"deep":[[[[1]]]]}}']) {
+    for (const name of [
+      `{"a":${'['.repeat(9000)}${']'.repeat(9000)}}`,
+      JSON.stringify({ junk: 'x'.repeat(30_000_000) }),
+      '{"tab-keystore:app":{"deep":[[[[1]]]]}}',
+    ]) {
       window.name = name
       const { store, errors } = await open()
       store.set('k', 'v')
@@ -226,14 +265,18 @@ describe('storage trouble', () => {
   it('a state too large for storage is reported, and the next page is told (quota), not left empty in silence', async () => {
     const first = await open()
     first.store.set('k', 'v')
-    refusing(sessionStorage, (key) => key === SEALED, () => expect(() => leave()).not.toThrow())
+    refusing(
+      sessionStorage,
+      (key) => key === SEALED,
+      () => expect(() => leave()).not.toThrow(),
+    )
     expect(first.errors).toEqual(['quota'])
     expect(record()).toMatchObject({ w: 'quota', n: 1 })
     const second = await open()
     expect([second.store.size, second.errors]).toEqual([0, ['quota']])
   })
 
-  it('without localStorage no page could tell the tab\'s latest state from an older one: memory only, reported', async () => {
+  it("without localStorage no page could tell the tab's latest state from an older one: memory only, reported", async () => {
     vi.spyOn(window, 'localStorage', 'get').mockImplementation(() => {
       throw new DOMException('blocked', 'SecurityError')
     })
@@ -284,7 +327,10 @@ describe('back/forward cache', () => {
     await Promise.resolve()
     events.length = 0
     fire('pagehide', { persisted: true })
-    laterState([['k', 'v2'], ['new', 'added later']])
+    laterState([
+      ['k', 'v2'],
+      ['new', 'added later'],
+    ])
     pageshow()
     expect([store.get('k'), store.get('new'), store.has('gone')]).toEqual(['v2', 'added later', false])
     expect(events).toEqual(['deleted:gone', 'updated:k', 'created:new', 'restored:history:2'])
@@ -319,7 +365,7 @@ describe('back/forward cache', () => {
     expect(record()!.g).not.toBe(generation('newer'))
   })
 
-  it('back when the tab\'s latest state is empty (a logout on a later page): drops its keys, no error', async () => {
+  it("back when the tab's latest state is empty (a logout on a later page): drops its keys, no error", async () => {
     const { store, errors, events } = await open()
     store.set('k', 'v')
     fire('pagehide', { persisted: true })
@@ -337,7 +383,12 @@ describe('back/forward cache', () => {
     window.name = JSON.stringify({ [SEALED]: 'cd'.repeat(32) })
     const rewritten = record()!
     // Sealed under a share this page does not hold.
-    const other = seal(encodeEntries(new Map(), Date.now(), { epoch: '', lastActive: 0 }).bytes, new Uint8Array(32).fill(7), 'app', context(generation('later')))
+    const other = seal(
+      encodeEntries(new Map(), Date.now(), { epoch: '', lastActive: 0 }).bytes,
+      new Uint8Array(32).fill(7),
+      'app',
+      context(generation('later')),
+    )
     setRecord({ ...rewritten, n: 1, s: other })
     pageshow()
     expect([store.size, errors]).toEqual([0, ['stale']])
@@ -392,7 +443,7 @@ describe('back/forward cache', () => {
     expect(record()).toMatchObject({ w: 'sealed', n: 1 })
   })
 
-  it('idle time spent in the cache is judged once back, after the tab\'s state is taken', async () => {
+  it("idle time spent in the cache is judged once back, after the tab's state is taken", async () => {
     const { store, events } = await open({ idle: idle(60_000) })
     store.set('k', 'v')
     fire('pagehide', { persisted: true })
@@ -434,11 +485,11 @@ describe('leaving for another origin', () => {
     const before = shareOf()
     pageswap(null)
     fire('pagehide', { persisted: true })
-    expect(record()!.v).not.toContain(tag((readShare('app') as Uint8Array)))
+    expect(record()!.v).not.toContain(tag(readShare('app') as Uint8Array))
     pageshow()
     expect(shareOf()).not.toBe(before)
     expect(store.get('k')).toBe('v')
-    expect(record()!.k).toBe(tag((readShare('app') as Uint8Array)))
+    expect(record()!.k).toBe(tag(readShare('app') as Uint8Array))
   })
 
   it('an engine that cleared window.name for the other origin (WebKit) kept the share from it: no new share', async () => {
@@ -449,7 +500,7 @@ describe('leaving for another origin', () => {
     window.name = ''
     pageshow()
     expect(shareOf()).toBe(before)
-    expect(record()!.v).toContain(tag((readShare('app') as Uint8Array)))
+    expect(record()!.v).toContain(tag(readShare('app') as Uint8Array))
   })
 
   it('a navigate event to another origin takes the share out of window.name first, and puts it back if the page stays', async () => {
@@ -473,7 +524,7 @@ describe('leaving for another origin', () => {
     expect(record()!.v).toContain(tag(Uint8Array.from(Buffer.from(s1, 'hex')))) // the other origin never saw the share
   })
 
-  it('an abort does not bring the share back: engines abort a navigation\'s signal when the next navigate fires, even one that leaves it under way', async () => {
+  it("an abort does not bring the share back: engines abort a navigation's signal when the next navigate fires, even one that leaves it under way", async () => {
     vi.useFakeTimers()
     const nav = fakeNavigation(null, ['a'])
     const { store } = await open()
@@ -529,7 +580,7 @@ describe('leaving for another origin', () => {
     expect(sessionStorage.getItem(SEALED)).not.toBeNull()
   })
 
-  it('after pageswap no abort undoes the navigation: a traversal\'s late abort leaves the restored page\'s record alone (Chromium)', async () => {
+  it("after pageswap no abort undoes the navigation: a traversal's late abort leaves the restored page's record alone (Chromium)", async () => {
     const nav = fakeNavigation(null, ['a', 'b'])
     const { store } = await open()
     store.set('k', 'v')

@@ -27,11 +27,13 @@ export function trackListeners(): void {
   for (const target of [window, document] as EventTarget[]) {
     if (vi.isMockFunction(target.addEventListener)) continue
     const add = target.addEventListener.bind(target)
-    vi.spyOn(target, 'addEventListener').mockImplementation((type: string, listener: EventListenerOrEventListenerObject | null) => {
-      if (!listener) return
-      listeners.push([target, type, listener])
-      add(type, listener)
-    })
+    vi.spyOn(target, 'addEventListener').mockImplementation(
+      (type: string, listener: EventListenerOrEventListenerObject | null) => {
+        if (!listener) return
+        listeners.push([target, type, listener])
+        add(type, listener)
+      },
+    )
   }
 }
 
@@ -50,7 +52,8 @@ export async function open(options: SessionKeystoreOptions = {}): Promise<Opened
   const errors: KeystoreErrorEvent['reason'][] = []
   const events: string[] = []
   store.on('error', ({ reason }) => errors.push(reason))
-  for (const event of ['created', 'updated', 'deleted', 'expired'] as const) store.on(event, ({ name }) => events.push(`${event}:${name}`))
+  for (const event of ['created', 'updated', 'deleted', 'expired'] as const)
+    store.on(event, ({ name }) => events.push(`${event}:${name}`))
   store.on('restored', ({ count, source }) => events.push(`restored:${source}:${count}`))
   store.on('cleared', ({ reason, count }) => events.push(`cleared:${reason}:${count}`))
   await Promise.resolve() // restore events are delivered in a microtask after construction
@@ -116,8 +119,14 @@ export function freshTabs(): void {
 }
 
 /** A fake Navigation API: the page's same-origin history (`entries`, the current one last), arrived from `from`. */
-export function fakeNavigation(from: string | null, entries: string[]): {
-  navigate(url: string, init?: { navigationType?: string; downloadRequest?: string; sameDocument?: boolean }): AbortController
+export function fakeNavigation(
+  from: string | null,
+  entries: string[],
+): {
+  navigate(
+    url: string,
+    init?: { navigationType?: string; downloadRequest?: string; sameDocument?: boolean },
+  ): AbortController
   succeed(): void
 } {
   const listeners: [string, EventListenerObject][] = []
@@ -138,7 +147,14 @@ export function fakeNavigation(from: string | null, entries: string[]): {
       // next `navigate` fires, whatever that one is.
       ongoing?.abort()
       const controller = (ongoing = new AbortController())
-      dispatch(Object.assign(new Event('navigate'), { destination: { url, sameDocument }, navigationType, signal: controller.signal, downloadRequest: downloadRequest ?? null }))
+      dispatch(
+        Object.assign(new Event('navigate'), {
+          destination: { url, sameDocument },
+          navigationType,
+          signal: controller.signal,
+          downloadRequest: downloadRequest ?? null,
+        }),
+      )
       return controller
     },
     /** The app intercepted the last navigation, and it committed within the document. */
@@ -174,7 +190,8 @@ export function refusing<T>(storage: Storage, refused: (key: string, value: stri
       setItem(key, value)
     },
   })
-  const restore = (): void => void Object.defineProperty(storage, 'setItem', { configurable: true, writable: true, value: setItem })
+  const restore = (): void =>
+    void Object.defineProperty(storage, 'setItem', { configurable: true, writable: true, value: setItem })
   let result: T
   try {
     result = action()

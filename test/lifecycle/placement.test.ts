@@ -9,9 +9,19 @@ import { SHARE_LENGTH, randomBytes, seal } from '../../src/seal'
 afterEach(() => vi.unstubAllGlobals())
 
 const share = randomBytes(SHARE_LENGTH)
-const plain = (): Uint8Array => encodeEntries(new Map([['k', { value: 'v', expiresAt: Infinity }]]), 0, { epoch: '', lastActive: 0 }).bytes
+const plain = (): Uint8Array =>
+  encodeEntries(new Map([['k', { value: 'v', expiresAt: Infinity }]]), 0, { epoch: '', lastActive: 0 }).bytes
 const sealed = (gen: string, s1 = share): string => seal(plain(), s1, 'app', context(gen))
-const rec = (change: Partial<TabRecord>): TabRecord => ({ g: 'g1', n: 1, w: 'sealed', a: 0, k: '', v: [], t: 0, ...change })
+const rec = (change: Partial<TabRecord>): TabRecord => ({
+  g: 'g1',
+  n: 1,
+  w: 'sealed',
+  a: 0,
+  k: '',
+  v: [],
+  t: 0,
+  ...change,
+})
 
 describe('a fresh page', () => {
   const outcome = (r: TabRecord | undefined | null, text: string | null, s1: Uint8Array | null | undefined): string => {
@@ -21,11 +31,29 @@ describe('a fresh page', () => {
   it.each([
     ['no record yet (a new tab): the seal, unbound to a generation', undefined, 'g1', share, 'keys'],
     ['no record and no seal: a new tab', undefined, null, share, 'nothing'],
-    ['the record gone (localStorage cleared, a write refused): the seal is not vouched for', null, 'g1', share, 'unrecorded'],
-    ['the record gone and no seal: told all the same (keys may have stayed with a page whose record write was refused)', null, null, share, 'unrecorded'],
+    [
+      'the record gone (localStorage cleared, a write refused): the seal is not vouched for',
+      null,
+      'g1',
+      share,
+      'unrecorded',
+    ],
+    [
+      'the record gone and no seal: told all the same (keys may have stayed with a page whose record write was refused)',
+      null,
+      null,
+      share,
+      'unrecorded',
+    ],
     ['the latest state is empty: a leftover seal is not taken', rec({ n: 0 }), 'g1', share, 'nothing'],
     ['the seal of the latest generation', rec({}), 'g1', share, 'keys'],
-    ['an outdated seal (a Firefox page restored with an old view wrote it back)', rec({ g: 'g2' }), 'g1', share, 'lost'],
+    [
+      'an outdated seal (a Firefox page restored with an old view wrote it back)',
+      rec({ g: 'g2' }),
+      'g1',
+      share,
+      'lost',
+    ],
     ['keys held by a page gone to another origin', rec({ w: 'away' }), 'g1', share, 'left-origin'],
     ['keys too large to seal', rec({ w: 'quota' }), null, share, 'quota'],
     ['keys held by a page that died without sealing', rec({ w: 'live' }), null, share, 'lost'],
@@ -39,9 +67,13 @@ describe('a fresh page', () => {
     expect(outcome(rec({ w: 'slot', s: sealed('g1') }), null, share)).toBe('keys')
     expect(outcome(rec({ w: 'slot', s: sealed('g0') }), null, share)).toBe('lost')
   })
-  it('with the Navigation API, only a seal of this page\'s own same-origin history opens', () => {
+  it("with the Navigation API, only a seal of this page's own same-origin history opens", () => {
     const history = (from: string | null, entries: string[]) =>
-      vi.stubGlobal('navigation', { currentEntry: { key: entries.at(-1) }, activation: { from: from && { key: from } }, entries: () => entries.map((key) => ({ key })) })
+      vi.stubGlobal('navigation', {
+        currentEntry: { key: entries.at(-1) },
+        activation: { from: from && { key: from } },
+        entries: () => entries.map((key) => ({ key })),
+      })
     history(null, ['a'])
     const text = sealed('g1')
     history('a', ['a', 'b'])

@@ -11,7 +11,7 @@ afterEach(() => {
 const tab = (copy = false): TabStorage => openTab('app', copy) as TabStorage
 const record = { g: '00000000000000a1', n: 1, w: 'live' as const, a: 5, k: 'ab', v: ['ab'] }
 
-describe('the tab\'s storage', () => {
+describe("the tab's storage", () => {
   it('keeps no id and no record until the first write, then one record per tab and store', () => {
     const storage = tab()
     expect(storage.record()).toBeUndefined()
@@ -26,7 +26,16 @@ describe('the tab\'s storage', () => {
   it('a record that is not one (junk another script left) or is gone vouches for nothing: null, not a new tab', () => {
     tab().write(record)
     const key = Object.keys(localStorage)[0]!
-    for (const junk of ['', '{', 'null', '[]', '{"g":1}', JSON.stringify({ ...record, g: 'not hex' }), JSON.stringify({ ...record, w: 'elsewhere' }), JSON.stringify({ ...record, w: 'slot' })]) {
+    for (const junk of [
+      '',
+      '{',
+      'null',
+      '[]',
+      '{"g":1}',
+      JSON.stringify({ ...record, g: 'not hex' }),
+      JSON.stringify({ ...record, w: 'elsewhere' }),
+      JSON.stringify({ ...record, w: 'slot' }),
+    ]) {
       localStorage.setItem(key, junk)
       expect(tab().record(), junk).toBeNull()
     }
@@ -43,15 +52,25 @@ describe('the tab\'s storage', () => {
   it('a write storage refuses removes the record: no older record stays to vouch for an older state', () => {
     const storage = tab()
     expect(storage.write(record)).toBe(true)
-    expect(refusing(localStorage, () => true, () => storage.write({ ...record, g: '00000000000000b2' }))).toBe(false)
+    expect(
+      refusing(
+        localStorage,
+        () => true,
+        () => storage.write({ ...record, g: '00000000000000b2' }),
+      ),
+    ).toBe(false)
     expect(storage.record()).toBeNull()
   })
 
-  it('a copy (a window another page opened) drops the opener\'s id and seal, unread', () => {
+  it("a copy (a window another page opened) drops the opener's id and seal, unread", () => {
     tab().write(record)
     sessionStorage.setItem('tab-keystore:app', 'sealed by the opener')
     const copy = tab(true)
-    expect([copy.record(), copy.takeSealed(), sessionStorage.getItem('tab-keystore/tab/app')]).toEqual([undefined, null, null])
+    expect([copy.record(), copy.takeSealed(), sessionStorage.getItem('tab-keystore/tab/app')]).toEqual([
+      undefined,
+      null,
+      null,
+    ])
   })
 
   it('takes the seal out of sessionStorage as it reads it', () => {
@@ -62,7 +81,8 @@ describe('the tab\'s storage', () => {
 
   it('sweeps what closed tabs left: records after 30 days, seals in transit after a minute, keys of earlier versions', () => {
     const now = Date.now()
-    const other = (id: string, value: object): void => localStorage.setItem(`tab-keystore/tab/${id}/app`, JSON.stringify({ ...record, ...value }))
+    const other = (id: string, value: object): void =>
+      localStorage.setItem(`tab-keystore/tab/${id}/app`, JSON.stringify({ ...record, ...value }))
     other('0000000000000001', { t: now - 3_600_000 }) // an open tab, quiet for an hour: kept
     other('0000000000000009', { t: now - 20 * 86_400_000 }) // idle for 20 days: kept
     other('0000000000000002', { t: now - 31 * 86_400_000 })
