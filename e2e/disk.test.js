@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import { encodings, engine, named, scanDirectory } from './helpers.js'
-import { startServer } from './server.js'
+import { sendJson, startServer } from './server.js'
 
 // Where each engine keeps web storage, measured: Chromium writes sessionStorage to
 // `Session Storage/` (LevelDB); Firefox's session store writes it, mozLz4-compressed, to
@@ -31,13 +31,7 @@ test(
     const server = await startServer({
       api: async (request, response) => {
         const { pathname } = new URL(request.url, 'http://x')
-        if (pathname === '/secrets')
-          return (
-            response
-              .writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' })
-              .end(JSON.stringify(secrets)),
-            true
-          )
+        if (pathname === '/secrets') return sendJson(response, secrets)
         if (pathname !== '/report') return false
         let body = ''
         for await (const chunk of request) body += chunk

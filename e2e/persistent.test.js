@@ -10,7 +10,7 @@ import { join } from 'node:path'
 import { test } from 'node:test'
 import { createBackend } from './backend.js'
 import { encodings, engine, named, open, scanDirectory, setup } from './helpers.js'
-import { startServer } from './server.js'
+import { sendJson, startServer } from './server.js'
 
 test(
   named(
@@ -27,13 +27,7 @@ test(
     const server = await startServer({
       api: async (request, response) => {
         const { pathname } = new URL(request.url, 'http://x')
-        if (pathname === '/secrets')
-          return (
-            response
-              .writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' })
-              .end(JSON.stringify(secrets)),
-            true
-          )
+        if (pathname === '/secrets') return sendJson(response, secrets)
         if (pathname === '/report') {
           let body = ''
           for await (const chunk of request) body += chunk

@@ -26,6 +26,12 @@ const types = {
   '.svg': 'image/svg+xml',
 }
 
+/** Answers `body` as JSON that no cache keeps (the secrets a test page fetches); true, as `api` returns for a request it answered. */
+export function sendJson(response, body) {
+  response.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(JSON.stringify(body))
+  return true
+}
+
 /**
  * Starts the server on 127.0.0.1 (port 0: any free port). `isolated` adds COOP/COEP so
  * performance.now() is precise; `api(request, response)` may answer a request first;
