@@ -141,6 +141,9 @@ function compile(blocks: Block[]): Compiled {
   }
   const host = ts.createCompilerHost(options, true)
   const { getSourceFile, fileExists, readFile } = host
+  const dirs = new Set([...virtual.keys()].map((file) => dirname(file)))
+  const { directoryExists } = host
+  host.directoryExists = (dir) => dirs.has(dir) || (directoryExists?.call(host, dir) ?? ts.sys.directoryExists(dir))
   host.fileExists = (file) => virtual.has(file) || fileExists.call(host, file)
   host.readFile = (file) => virtual.get(file)?.code ?? readFile.call(host, file)
   host.getSourceFile = (file, language, ...rest) => {
@@ -221,7 +224,7 @@ describe('the documents', () => {
   it('README.md has its samples, and they are found', () => {
     // A guard against an extraction that silently finds nothing.
     const blocks = blocksOf('README.md')
-    expect(blocks.length).toBeGreaterThanOrEqual(8)
+    expect(blocks.length).toBeGreaterThanOrEqual(5)
     expect(blocks.some((block) => block.lang === 'tsx')).toBe(true)
   })
 
