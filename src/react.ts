@@ -45,7 +45,9 @@ function changesOf<S extends Schema<S>>(store: SessionKeystore<S>): Map<string |
  * handoff), not when another key does. The value keeps its identity until then, so it can
  * go in effect dependencies; it is read from the store (one `read` event for audit
  * listeners) when the component mounts and after each change of the key, not on every
- * render (twice under StrictMode in development).
+ * render (twice under StrictMode in development). While React hydrates server-rendered
+ * HTML it is `null`, as the server's store (memory-only) rendered it; the client's value
+ * follows right after.
  *
  * @example
  * const token = useKey(store, 'token')
@@ -54,21 +56,25 @@ export function useKey<S extends Schema<S>, K extends KeyName<S>>(
   store: SessionKeystore<S>,
   name: K,
 ): Stored<ValueOf<S, K>> | null {
-  const snapshot = () => {
-    const changed = changesOf(store)
-    // Setting the same value with a new expiry emits no per-key event: the expiry (0 when
-    // none or no key) is part of the snapshot. Asked first, as that may expire the key
-    // (an event heard above), so that a second call returns the same.
-    return `${+store.expiresAt(name)!} ${changed.get(name)} ${changed.get(undefined)}`
-  }
-  const changed = useSyncExternalStore(store.subscribe, snapshot, snapshot)
-  return useMemo(() => store.get(name), [store, name, changed])
+  const snapshot = useSyncExternalStore(
+    store.subscribe,
+    () => {
+      const changed = changesOf(store)
+      // Setting the same value with a new expiry emits no per-key event: the expiry (0 when
+      // none or no key) is part of the snapshot. Asked first, as that may expire the key
+      // (an event heard above), so that a second call returns the same.
+      return `${+store.expiresAt(name)!} ${changed.get(name)} ${changed.get(undefined)}`
+    },
+    // During hydration (and on the server): no key, whatever the client's store holds.
+    () => '',
+  )
+  return useMemo(() => (snapshot ? store.get(name) : null), [store, name, snapshot])
 }
 
 /**
  * Whether the store is waiting for another tab to hand its keys over (the `tabs` option;
  * at most about a second after the page loads): show a spinner rather than a login
- * form meanwhile.
+ * form meanwhile. False on the server and while React hydrates, as the server rendered.
  *
  * @example
  * if (usePending(store)) return <Spinner />
