@@ -19,12 +19,27 @@ const MAX_SEALED = 9_830_400
 export function checkOptions(options: SessionKeystoreOptions): string {
   if (typeof options !== 'object' || options === null) invalid('options', 'an object', options)
   const { name = 'default' } = options
-  if (typeof name !== 'string' || !name) invalid('options.name', 'a non-empty string', name)
+  if (typeof name !== 'string') invalid('options.name', 'a non-empty string', name)
+  if (!name) invalid('options.name', 'a non-empty string', name, true)
   for (const [option, type, expected] of OPTIONS) {
     if (options[option] !== undefined && typeof options[option] !== type)
       invalid(`options.${option}`, expected, options[option])
   }
   return name
+}
+
+/**
+ * The `now` of `get`, as epoch milliseconds: a time as `expiresAt` is one, with the same
+ * mistakes refused (seconds would let a key be read after its expiry).
+ */
+export function toNow(now: unknown): number | undefined {
+  if (now === undefined) return undefined
+  const ms = now instanceof Date ? now.getTime() : now
+  if (typeof ms !== 'number') invalid('now', 'a Date or epoch milliseconds', now)
+  // 2000-01-01, as for `expiresAt`: NaN and the infinities fail the comparison too.
+  if (!(ms >= 946_684_800_000 && ms < Infinity))
+    invalid('now', 'a valid Date or epoch milliseconds after the year 2000', now, true)
+  return ms
 }
 
 export function checkName(name: unknown): asserts name is string {
@@ -53,6 +68,7 @@ export function checkEverywhere(options: EverywhereOptions | undefined, tabs: bo
       'options.everywhere',
       "false: the store was created without the option tabs (from 'tab-keystore/tabs')",
       everywhere,
+      true,
     )
   return everywhere
 }

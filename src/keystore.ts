@@ -1,7 +1,7 @@
 import { type Callbacks, Entries } from './entries'
 import { KeystoreError, invalid } from './errors'
 import { type KeystoreEvents, type Listener, STORE_EVENTS, assertListener } from './events'
-import { checkEntry, checkEverywhere, checkName, checkOptions } from './checks'
+import { checkEntry, checkEverywhere, checkName, checkOptions, toNow } from './checks'
 import { toExpiry } from './expiry'
 import type { IdleConnect, IdlePlugin } from './idle'
 import { Intake } from './intake'
@@ -126,7 +126,8 @@ export class SessionKeystore<S extends Schema<S> = Record<string, Value>> {
 
   /**
    * The value under `name` (bytes as a fresh copy), or `null` when absent or expired.
-   * Emits `read` (and calls `onAccess`) on success. `now` replaces the clock for the
+   * Emits `read` (and calls `onAccess`) on success. `now` (a Date or epoch milliseconds,
+   * refused as `expiresAt` is when it can only be a mistake) replaces the clock for the
    * expiry check, as in `session-keystore`: a key whose time has come by then expires for
    * good (an `expired` event), as it would have at that time.
    *
@@ -134,9 +135,8 @@ export class SessionKeystore<S extends Schema<S> = Record<string, Value>> {
    * const key = store.get('masterKey')
    * if (key === null) await unlock()
    */
-  get<K extends KeyName<S>>(name: K, now?: number): Stored<ValueOf<S, K>> | null {
-    if (now !== undefined && typeof now !== 'number') invalid('now', 'epoch milliseconds', now)
-    const entry = this.#lookup(name, now)
+  get<K extends KeyName<S>>(name: K, now?: Date | number): Stored<ValueOf<S, K>> | null {
+    const entry = this.#lookup(name, toNow(now))
     if (!entry) return null
     this.#intake.idle?.touch()
     return this.#entries.read(name, entry) as Stored<ValueOf<S, K>>
@@ -205,6 +205,7 @@ export class SessionKeystore<S extends Schema<S> = Record<string, Value>> {
    * const version = useSyncExternalStore(store.subscribe, () => store.version)
    */
   get version(): number {
+    this.#assertAlive(true)
     return this.#entries.version
   }
 
@@ -216,6 +217,7 @@ export class SessionKeystore<S extends Schema<S> = Record<string, Value>> {
    * if (!store.pending && !store.has('masterKey')) showLogin()
    */
   get pending(): boolean {
+    this.#assertAlive(true)
     return this.#tabs?.pending ?? false
   }
 
@@ -229,6 +231,7 @@ export class SessionKeystore<S extends Schema<S> = Record<string, Value>> {
    * const unsubscribe = store.subscribe(() => render(store.version))
    */
   readonly subscribe = (listener: () => void): (() => void) => {
+    this.#assertAlive(true)
     if (typeof listener !== 'function') invalid('listener', 'a function', listener)
     return this.#entries.subscribe(listener)
   }
@@ -334,10 +337,11 @@ export class SessionKeystore<S extends Schema<S> = Record<string, Value>> {
     }
   }
 
-  #assertAlive(): void {
+  /** `snapshot`: for the reads of UI frameworks, which must not change the store (no idle check). */
+  #assertAlive(snapshot?: boolean): void {
     if (this.#destroyed)
       throw new KeystoreError('destroyed', `SessionKeystore "${this.name}" was destroyed; create a new one`)
-    this.#intake.idle?.check()
+    if (!snapshot) this.#intake.idle?.check()
   }
 
   #everywhere(options: EverywhereOptions | undefined): boolean {
