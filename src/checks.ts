@@ -1,5 +1,5 @@
 import { type Value, assertWellFormed, isBytes, padLength } from './encoding'
-import { invalid } from './errors'
+import { invalid, refuse } from './errors'
 import type { EverywhereOptions, SessionKeystoreOptions } from './schema'
 
 /** The options other than `name`, the type each must have, and what to say when it has not. */
@@ -15,9 +15,20 @@ const OPTIONS = [
 /** Sealed state can be at most 5 Mi UTF-16 units, 15 bits each (Chromium's and Firefox's quota). */
 const MAX_SEALED = 9_830_400
 
-/** The options of `new SessionKeystore()`, checked; returns the store's name. */
+/**
+ * The options of `new SessionKeystore()`, checked before anything changes (for a name
+ * already open, before its options are replaced); returns the store's name. An option
+ * this version does not know is refused rather than ignored: a misspelt one, or one of
+ * an earlier version, would otherwise leave a setting (a security one, for `idleTimeout`)
+ * silently off.
+ */
 export function checkOptions(options: SessionKeystoreOptions): string {
   if (typeof options !== 'object' || options === null) invalid('options', 'an object', options)
+  const known: string[] = ['name', ...OPTIONS.map(([option]) => option)]
+  for (const option of Object.keys(options)) {
+    if (option === 'idleTimeout') refuse("options.idleTimeout was replaced by idle: idle(ms), from 'tab-keystore/idle'")
+    if (!known.includes(option)) refuse(`options.${option} is not an option; the options are ${known.join(', ')}`)
+  }
   const { name = 'default' } = options
   if (typeof name !== 'string') invalid('options.name', 'a non-empty string', name)
   if (!name) invalid('options.name', 'a non-empty string', name, true)

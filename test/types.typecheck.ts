@@ -112,6 +112,9 @@ export type FromErrors = errorsEntry.LibraryError<'closed'>
 expectTypeOf(names.get('token', new Date())).toEqualTypeOf<string | null>()
 // @ts-expect-error: not a time
 names.get('token', '2030-01-01')
+// An option of 0.1 (idleTimeout) or a misspelt one does not compile (and throws at run time).
+// @ts-expect-error: idle: idle(ms) from 'tab-keystore/idle' replaces it
+new SessionKeystore({ name: 'types-e', idleTimeout: 1000 })
 
 // Internals are not exports: neither of the tabs entry nor of the main one.
 // @ts-expect-error: not exported
