@@ -54,21 +54,36 @@ export class SessionKeystore<S extends Schema<S> = Record<string, Value>> {
     this.name = name
     this.#entries = new Entries()
     this.#intake = new Intake(name, this.#entries)
-    this.#use(options as SessionKeystoreOptions)
-    this.#connectIdle(options.idle)
-    // What happens while restoring is told after the constructor returns, so that
-    // listeners attached right after `new SessionKeystore()` hear it too.
-    this.#entries.events.hold()
-    this.#tab = this.#intake.tab = linkTab(name, this.#intake)
-    if (this.#tab) {
-      live.set(name, this as unknown as SessionKeystore<never>)
-      this.#entries.onChange = this.#tab.changed.bind(this.#tab)
+    try {
+      this.#use(options as SessionKeystoreOptions)
+      this.#connectIdle(options.idle)
+      // What happens while restoring is told after the constructor returns, so that
+      // listeners attached right after `new SessionKeystore()` hear it too.
+      this.#entries.events.hold()
+      this.#tab = this.#intake.tab = linkTab(name, this.#intake)
+      if (this.#tab) {
+        live.set(name, this as unknown as SessionKeystore<never>)
+        this.#entries.onChange = this.#tab.changed.bind(this.#tab)
+      }
+      this.#intake.epoch = this.#tab?.epoch() ?? ''
+      this.#tab?.start(Boolean(this.#tab.restored) && !this.#intake.open(this.#tab.restored!, 'reload'))
+      // After the restore: the tabs option asks other tabs only when nothing came back.
+      this.#configure(options as SessionKeystoreOptions)
+      this.#entries.events.release(true)
+    } catch (error) {
+      // A store that did not come up leaves nothing behind: still registered, every later
+      // `new` of its name would return it half-built; still listening, it would act on a
+      // page's events with no one to tell. (A broken environment, e.g. a getRandomValues
+      // that does not fill its argument.) Listeners go first: the rest may fail the same way.
+      live.delete(name)
+      this.#intake.idle?.stop()
+      try {
+        this.destroy()
+      } catch {
+        // what could be undone was
+      }
+      throw error
     }
-    this.#intake.epoch = this.#tab?.epoch() ?? ''
-    this.#tab?.start(Boolean(this.#tab.restored) && !this.#intake.open(this.#tab.restored!, 'reload'))
-    // After the restore: the tabs option asks other tabs only when nothing came back.
-    this.#configure(options as SessionKeystoreOptions)
-    this.#entries.events.release(true)
   }
 
   /**
