@@ -5,6 +5,7 @@ import { checkEntry, checkEverywhere, checkName, checkOptions, toNow } from './c
 import { toExpiry } from './expiry'
 import type { IdleConnect, IdlePlugin } from './idle'
 import { Intake } from './intake'
+import { dropLegacy } from './migrate'
 import { type TabLink, linkTab } from './lifecycle/machine'
 import type { TabsConnect, TabsLink } from './tabs/protocol'
 import type { EverywhereOptions, KeyName, Schema, SessionKeystoreOptions, Stored, ValueOf } from './schema'
@@ -60,6 +61,7 @@ export class SessionKeystore<S extends Schema<S> = Record<string, Value>> {
       // What happens while restoring is told after the constructor returns, so that
       // listeners attached right after `new SessionKeystore()` hear it too.
       this.#entries.events.hold()
+      dropLegacy(name)
       this.#tab = this.#intake.tab = linkTab(name, this.#intake)
       if (this.#tab) {
         live.set(name, this as unknown as SessionKeystore<never>)
