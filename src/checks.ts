@@ -1,5 +1,5 @@
 import { type Value, assertWellFormed, isBytes, padLength } from './encoding'
-import { invalid } from './errors'
+import { invalid, refuse } from './errors'
 import type { EverywhereOptions, SessionKeystoreOptions } from './schema'
 
 /** The options other than `name`, the type each must have, and what to say when it has not. */
@@ -15,16 +15,42 @@ const OPTIONS = [
 /** Sealed state can be at most 5 Mi UTF-16 units, 15 bits each (Chromium's and Firefox's quota). */
 const MAX_SEALED = 9_830_400
 
-/** The options of `new SessionKeystore()`, checked; returns the store's name. */
+/**
+ * The options of `new SessionKeystore()`, checked before anything changes (for a name
+ * already open, before its options are replaced); returns the store's name. An option
+ * this version does not know is refused rather than ignored: a misspelt one, or one of
+ * an earlier version, would otherwise leave a setting (a security one, for `idleTimeout`)
+ * silently off.
+ */
 export function checkOptions(options: SessionKeystoreOptions): string {
   if (typeof options !== 'object' || options === null) invalid('options', 'an object', options)
+  const known: string[] = ['name', ...OPTIONS.map(([option]) => option)]
+  for (const option of Object.keys(options)) {
+    if (option === 'idleTimeout') refuse("options.idleTimeout was replaced by idle: idle(ms), from 'tab-keystore/idle'")
+    if (!known.includes(option)) refuse(`options.${option} is not an option; the options are ${known.join(', ')}`)
+  }
   const { name = 'default' } = options
-  if (typeof name !== 'string' || !name) invalid('options.name', 'a non-empty string', name)
+  if (typeof name !== 'string') invalid('options.name', 'a non-empty string', name)
+  if (!name) invalid('options.name', 'a non-empty string', name, true)
   for (const [option, type, expected] of OPTIONS) {
     if (options[option] !== undefined && typeof options[option] !== type)
       invalid(`options.${option}`, expected, options[option])
   }
   return name
+}
+
+/**
+ * The `now` of `get`, as epoch milliseconds: a time as `expiresAt` is one, with the same
+ * mistakes refused (seconds would let a key be read after its expiry).
+ */
+export function toNow(now: unknown): number | undefined {
+  if (now === undefined) return undefined
+  const ms = now instanceof Date ? now.getTime() : now
+  if (typeof ms !== 'number') invalid('now', 'a Date or epoch milliseconds', now)
+  // 2000-01-01, as for `expiresAt`: NaN and the infinities fail the comparison too.
+  if (!(ms >= 946_684_800_000 && ms < Infinity))
+    invalid('now', 'a valid Date or epoch milliseconds after the year 2000', now, true)
+  return ms
 }
 
 export function checkName(name: unknown): asserts name is string {
@@ -53,6 +79,7 @@ export function checkEverywhere(options: EverywhereOptions | undefined, tabs: bo
       'options.everywhere',
       "false: the store was created without the option tabs (from 'tab-keystore/tabs')",
       everywhere,
+      true,
     )
   return everywhere
 }

@@ -126,8 +126,8 @@ class Idle implements IdleLink {
  * const store = new SessionKeystore({ name: 'app', idle: idle(15 * 60_000) })
  */
 export function idle(timeout: number): IdlePlugin {
-  if (!(typeof timeout === 'number' && timeout > 0 && timeout < Infinity))
-    invalid('timeout', 'a positive number of milliseconds', timeout, true)
+  if (typeof timeout !== 'number') invalid('timeout', 'a positive number of milliseconds', timeout)
+  if (!(timeout > 0 && timeout < Infinity)) invalid('timeout', 'a positive number of milliseconds', timeout, true)
   const connect: IdleConnect = (expire, last) => new Idle(timeout, expire, last)
   return connect as unknown as IdlePlugin
 }

@@ -11,8 +11,8 @@
 import { SessionKeystore } from './keystore'
 
 export { SessionKeystore }
-export { KeystoreError } from './errors'
-export type { ErrorCode } from './errors'
+export { KeystoreError, isKeystoreError } from './errors'
+export type { ErrorCode, LibraryError } from './errors'
 export type { EverywhereOptions, KeyName, Schema, SessionKeystoreOptions, Stored, ValueOf } from './schema'
 export type { Bytes, Value } from './encoding'
 export type {

@@ -1,10 +1,11 @@
 import { type Callbacks, Entries } from './entries'
 import { KeystoreError, invalid } from './errors'
 import { type KeystoreEvents, type Listener, STORE_EVENTS, assertListener } from './events'
-import { checkEntry, checkEverywhere, checkName, checkOptions } from './checks'
+import { checkEntry, checkEverywhere, checkName, checkOptions, toNow } from './checks'
 import { toExpiry } from './expiry'
 import type { IdleConnect, IdlePlugin } from './idle'
 import { Intake } from './intake'
+import { dropLegacy } from './migrate'
 import { type TabLink, linkTab } from './lifecycle/machine'
 import type { TabsConnect, TabsLink } from './tabs/protocol'
 import type { EverywhereOptions, KeyName, Schema, SessionKeystoreOptions, Stored, ValueOf } from './schema'
@@ -54,21 +55,37 @@ export class SessionKeystore<S extends Schema<S> = Record<string, Value>> {
     this.name = name
     this.#entries = new Entries()
     this.#intake = new Intake(name, this.#entries)
-    this.#use(options as SessionKeystoreOptions)
-    this.#connectIdle(options.idle)
-    // What happens while restoring is told after the constructor returns, so that
-    // listeners attached right after `new SessionKeystore()` hear it too.
-    this.#entries.events.hold()
-    this.#tab = this.#intake.tab = linkTab(name, this.#intake)
-    if (this.#tab) {
-      live.set(name, this as unknown as SessionKeystore<never>)
-      this.#entries.onChange = this.#tab.changed.bind(this.#tab)
+    try {
+      this.#use(options as SessionKeystoreOptions)
+      this.#connectIdle(options.idle)
+      // What happens while restoring is told after the constructor returns, so that
+      // listeners attached right after `new SessionKeystore()` hear it too.
+      this.#entries.events.hold()
+      dropLegacy(name)
+      this.#tab = this.#intake.tab = linkTab(name, this.#intake)
+      if (this.#tab) {
+        live.set(name, this as unknown as SessionKeystore<never>)
+        this.#entries.onChange = this.#tab.changed.bind(this.#tab)
+      }
+      this.#intake.epoch = this.#tab?.epoch() ?? ''
+      this.#tab?.start(Boolean(this.#tab.restored) && !this.#intake.open(this.#tab.restored!, 'reload'))
+      // After the restore: the tabs option asks other tabs only when nothing came back.
+      this.#configure(options as SessionKeystoreOptions)
+      this.#entries.events.release(true)
+    } catch (error) {
+      // A store that did not come up leaves nothing behind: still registered, every later
+      // `new` of its name would return it half-built; still listening, it would act on a
+      // page's events with no one to tell. (A broken environment, e.g. a getRandomValues
+      // that does not fill its argument.) Listeners go first: the rest may fail the same way.
+      live.delete(name)
+      this.#intake.idle?.stop()
+      try {
+        this.destroy()
+      } catch {
+        // what could be undone was
+      }
+      throw error
     }
-    this.#intake.epoch = this.#tab?.epoch() ?? ''
-    this.#tab?.start(Boolean(this.#tab.restored) && !this.#intake.open(this.#tab.restored!, 'reload'))
-    // After the restore: the tabs option asks other tabs only when nothing came back.
-    this.#configure(options as SessionKeystoreOptions)
-    this.#entries.events.release(true)
   }
 
   /**
@@ -126,7 +143,8 @@ export class SessionKeystore<S extends Schema<S> = Record<string, Value>> {
 
   /**
    * The value under `name` (bytes as a fresh copy), or `null` when absent or expired.
-   * Emits `read` (and calls `onAccess`) on success. `now` replaces the clock for the
+   * Emits `read` (and calls `onAccess`) on success. `now` (a Date or epoch milliseconds,
+   * refused as `expiresAt` is when it can only be a mistake) replaces the clock for the
    * expiry check, as in `session-keystore`: a key whose time has come by then expires for
    * good (an `expired` event), as it would have at that time.
    *
@@ -134,9 +152,8 @@ export class SessionKeystore<S extends Schema<S> = Record<string, Value>> {
    * const key = store.get('masterKey')
    * if (key === null) await unlock()
    */
-  get<K extends KeyName<S>>(name: K, now?: number): Stored<ValueOf<S, K>> | null {
-    if (now !== undefined && typeof now !== 'number') invalid('now', 'epoch milliseconds', now)
-    const entry = this.#lookup(name, now)
+  get<K extends KeyName<S>>(name: K, now?: Date | number): Stored<ValueOf<S, K>> | null {
+    const entry = this.#lookup(name, toNow(now))
     if (!entry) return null
     this.#intake.idle?.touch()
     return this.#entries.read(name, entry) as Stored<ValueOf<S, K>>
@@ -205,6 +222,7 @@ export class SessionKeystore<S extends Schema<S> = Record<string, Value>> {
    * const version = useSyncExternalStore(store.subscribe, () => store.version)
    */
   get version(): number {
+    this.#assertAlive(true)
     return this.#entries.version
   }
 
@@ -216,6 +234,7 @@ export class SessionKeystore<S extends Schema<S> = Record<string, Value>> {
    * if (!store.pending && !store.has('masterKey')) showLogin()
    */
   get pending(): boolean {
+    this.#assertAlive(true)
     return this.#tabs?.pending ?? false
   }
 
@@ -229,6 +248,7 @@ export class SessionKeystore<S extends Schema<S> = Record<string, Value>> {
    * const unsubscribe = store.subscribe(() => render(store.version))
    */
   readonly subscribe = (listener: () => void): (() => void) => {
+    this.#assertAlive(true)
     if (typeof listener !== 'function') invalid('listener', 'a function', listener)
     return this.#entries.subscribe(listener)
   }
@@ -334,10 +354,11 @@ export class SessionKeystore<S extends Schema<S> = Record<string, Value>> {
     }
   }
 
-  #assertAlive(): void {
+  /** `snapshot`: for the reads of UI frameworks, which must not change the store (no idle check). */
+  #assertAlive(snapshot?: boolean): void {
     if (this.#destroyed)
       throw new KeystoreError('destroyed', `SessionKeystore "${this.name}" was destroyed; create a new one`)
-    this.#intake.idle?.check()
+    if (!snapshot) this.#intake.idle?.check()
   }
 
   #everywhere(options: EverywhereOptions | undefined): boolean {

@@ -100,6 +100,8 @@ describe('hostile input', () => {
     expect(() => new Ctor({ name: 'x', onAccess: 'log' })).toThrow(/^options\.onAccess must be a function/)
     expect(() => new Ctor({ name: 'x', onChanged: {} })).toThrow(/^options\.onChanged must be a function/)
     expect(() => new Ctor({ name: 'x', onExpired: 1 })).toThrow(/^options\.onExpired must be a function/)
+    expect(() => new Ctor({ name: 'x', onexpired: () => undefined })).toThrow(/^options\.onexpired is not an option/)
+    expect(() => new Ctor({ name: 'x', idleTimeout: 60_000 })).toThrow(/^options\.idleTimeout was replaced by idle/)
   })
 
   it('never echoes a rejected value in the message (it may be a secret)', () => {

@@ -1,7 +1,8 @@
 // Type tests: checked by `tsc` in `npm test` (a `@ts-expect-error` that is not an error
 // fails the build), never run. See tsconfig.json `include` (strict, exactOptionalPropertyTypes).
 import { expectTypeOf } from 'vitest'
-import { type KeyEvent, KeystoreError, SessionKeystore } from '../src/index'
+import { type KeyEvent, KeystoreError, SessionKeystore, isKeystoreError } from '../src/index'
+import * as errorsEntry from '../src/errors'
 import type * as Index from '../src/index'
 import * as tabsEntry from '../src/tabs/index'
 import { PersistentKeystore } from '../src/persistent/index'
@@ -82,9 +83,38 @@ expectTypeOf(subscribe(() => undefined)).toEqualTypeOf<() => void>()
 expectTypeOf(typed.version).toBeNumber()
 expectTypeOf(typed.pending).toBeBoolean()
 
-// Errors carry a code.
+// Errors carry a code: a KeystoreError never 'invalid-argument' (argument errors are
+// TypeErrors and RangeErrors), so a check for it that can never match does not compile.
 declare const caught: unknown
-if (caught instanceof KeystoreError) expectTypeOf(caught.code).toEqualTypeOf<Index.ErrorCode>()
+if (caught instanceof KeystoreError) {
+  expectTypeOf(caught.code).toEqualTypeOf<Exclude<Index.ErrorCode, 'invalid-argument'>>()
+  // @ts-expect-error: never true of a KeystoreError
+  if (caught.code === 'invalid-argument') void caught
+}
+// isKeystoreError: every error of the library, narrowed to one whose code is typed.
+if (isKeystoreError(caught)) {
+  expectTypeOf(caught.code).toEqualTypeOf<Index.ErrorCode>()
+  expectTypeOf(caught.message).toBeString()
+  if (caught.code === 'invalid-argument') expectTypeOf(caught).toExtend<TypeError | RangeError>()
+  else expectTypeOf(caught).toExtend<KeystoreError>()
+}
+if (isKeystoreError(caught, 'wrong-key')) {
+  expectTypeOf(caught.code).toEqualTypeOf<'wrong-key'>()
+  expectTypeOf(caught).toExtend<KeystoreError>()
+}
+if (isKeystoreError(caught, 'invalid-argument')) expectTypeOf(caught.code).toEqualTypeOf<'invalid-argument'>()
+// @ts-expect-error: not a code
+isKeystoreError(caught, 'wrong-password')
+// The same guard and types from the errors module alone (the core not loaded).
+expectTypeOf(errorsEntry.isKeystoreError).toEqualTypeOf(isKeystoreError)
+export type FromErrors = errorsEntry.LibraryError<'closed'>
+// get takes its clock as set takes an expiry: a Date or epoch milliseconds.
+expectTypeOf(names.get('token', new Date())).toEqualTypeOf<string | null>()
+// @ts-expect-error: not a time
+names.get('token', '2030-01-01')
+// An option of 0.1 (idleTimeout) or a misspelt one does not compile (and throws at run time).
+// @ts-expect-error: idle: idle(ms) from 'tab-keystore/idle' replaces it
+new SessionKeystore({ name: 'types-e', idleTimeout: 1000 })
 
 // Internals are not exports: neither of the tabs entry nor of the main one.
 // @ts-expect-error: not exported
