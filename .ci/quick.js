@@ -5,7 +5,11 @@
 // and the packed tarball (publint, attw, e2e/package.test.js, which installs from npm).
 import { spawnSync } from 'node:child_process'
 
-/** Browser test files for the quick loop: each one a few seconds in Chromium. */
+/**
+ * The browser test files of the quick loop, 10 to 15 s each in Chromium: a reload, one
+ * latest state per tab, the back/forward cache, other tabs, failing closed, the demo. The
+ * rest (the walks alone take a minute) runs in `npm test`.
+ */
 export const QUICK_FILES = ['reload', 'latest', 'bfcache', 'tabs', 'failclosed', 'demo']
 
 const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm'
@@ -27,5 +31,5 @@ for (const [command, args, env] of steps) {
   if (status !== 0) process.exit(status || 1)
 }
 console.log(
-  `quick checks passed in ${((Date.now() - started) / 1000).toFixed(0)} s; \`npm test\` runs everything (about 13 min)`,
+  `quick checks passed in ${((Date.now() - started) / 1000).toFixed(0)} s; before a pull request, \`npm test\` runs everything`,
 )
