@@ -34,6 +34,8 @@ export const LIMITS = {
   idle: 250,
   // /react, added to the core (React left out): two hooks over useSyncExternalStore. 0.15 kB.
   react: 150,
+  // /errors on its own: the error class, for code that handles errors without a store. 0.2 kB.
+  errors: 200,
   // /persistent, our own code beside its two ciphers (XChaCha20-Poly1305 and, for format 2,
   // ChaCha20-Poly1305): an async API of twelve methods over a storage adapter, two adapters,
   // and the entry format. 4.5 kB: under the ciphers it carries.
@@ -72,6 +74,10 @@ export async function sizes() {
       `import { SessionKeystore } from './dist/index.js'; import { useKey, usePending } from './dist/react.js'; globalThis.x = [SessionKeystore, useKey, usePending]`,
       ['react'],
     ),
+    errors: await gzippedSize(`import { KeystoreError } from './dist/errors.js'; globalThis.x = KeystoreError`),
+    // The same class from the root entry: esbuild keeps the core while it has top-level
+    // side effects (Rollup, Rolldown and Vite drop it), so this is printed, not limited.
+    errorsFromRoot: await gzippedSize(`import { KeystoreError } from './dist/index.js'; globalThis.x = KeystoreError`),
     aead: await gzippedSize(
       `import { chacha20poly1305 } from '@noble/ciphers/chacha.js'; globalThis.x = chacha20poly1305`,
     ),
@@ -84,7 +90,8 @@ export async function sizes() {
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const { ours, withTabs, withIdle, withReact, persistent, aead, persistentAeads, theirs } = await sizes()
+  const { ours, withTabs, withIdle, withReact, persistent, errors, errorsFromRoot, aead, persistentAeads, theirs } =
+    await sizes()
   const kb = (n) => `${(n / 1000).toFixed(2)} kB`
   console.log(
     `tab-keystore       ${kb(ours.gzipped)} gzipped (${kb(ours.minified)} minified): the AEAD ${kb(aead.gzipped)} alone, our own code ${kb(ours.gzipped - aead.gzipped)}`,
@@ -99,6 +106,9 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     `  with /react      ${kb(withReact.gzipped)} gzipped (${kb(withReact.minified)} minified), React left out: /react adds ${kb(withReact.gzipped - ours.gzipped)}`,
   )
   console.log(`  /persistent      ${kb(persistent.gzipped)} gzipped (${kb(persistent.minified)} minified), on its own`)
+  console.log(
+    `  /errors          ${kb(errors.gzipped)} gzipped, on its own (KeystoreError from the root entry: ${kb(errorsFromRoot.gzipped)})`,
+  )
   console.log(`session-keystore   ${kb(theirs.gzipped)} gzipped (${kb(theirs.minified)} minified)`)
   if (process.argv.includes('--check')) {
     const measured = {
@@ -106,6 +116,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
       tabs: withTabs.gzipped - ours.gzipped,
       idle: withIdle.gzipped - ours.gzipped,
       react: withReact.gzipped - ours.gzipped,
+      errors: errors.gzipped,
       persistentOwn: persistent.gzipped - persistentAeads.gzipped,
     }
     const over = Object.entries(LIMITS).filter(([entry, limit]) => measured[entry] > limit)

@@ -4,7 +4,18 @@ import { test } from 'node:test'
 import { createBackend } from './backend.js'
 import { named, setup } from './helpers.js'
 
-const env = setup({ api: createBackend().api })
+// Every request the server answered with an error: the browser shows each in the console
+// (a 401 included), whichever engine runs the page.
+const failed = []
+const { api } = createBackend()
+const env = setup({
+  api: (request, response) => {
+    response.on('finish', () => {
+      if (response.statusCode >= 400) failed.push(`${response.statusCode} ${request.method} ${request.url}`)
+    })
+    return api(request, response)
+  },
+})
 const fill = (page, fields) =>
   page.eval((fields) => {
     for (const [id, value] of Object.entries(fields)) document.getElementById(id).value = value
@@ -15,11 +26,15 @@ const text = (page, selector) =>
 
 test(
   named(
-    '8. demo: strings and bytes, reload, countdown, another tab, the persistent tier, what the browser holds; no error, no 404',
+    '8. demo: strings and bytes, reload, countdown, another tab, the persistent tier, what the browser holds, a link to the docs; no error, no failed request (401 or 404)',
   ),
   async () => {
     const context = await env.browser.newContext()
     const page = await context.newPage(`${env.server.origin}/demo/`)
+    assert.equal(
+      await page.eval(() => document.getElementById('docs').href),
+      'https://github.com/tab-keystore/tab-keystore#readme',
+    )
     await fill(page, { name: 'token', value: 'demo-secret', ttl: '30' })
     await click(page, 'set-button')
     await click(page, 'set-bytes')
@@ -60,6 +75,9 @@ test(
     await page.waitFor(() => document.getElementById('vault-state').textContent.includes('read back'))
     assert.deepEqual(await page.eval(() => Array.from(window.store.get('masterKey'))), masterKey)
     assert.match(await text(page, '#local-storage'), /tab-keystore:p:/)
+    // Logged in, a reload opens the vault again.
+    await page.click('#reload')
+    await page.waitFor(() => document.getElementById('vault-state')?.textContent.startsWith('Logged in;'))
     await click(page, 'logout')
     await page.waitFor(() => document.getElementById('vault-state').textContent.includes('Logged out'))
 
@@ -68,6 +86,7 @@ test(
     assert.deepEqual(await page.eval(() => window.demoErrors), [])
     assert.doesNotMatch(await text(page, '#log'), /error/)
     assert.deepEqual(env.notFound, [], 'no request went unanswered (favicon included)')
+    assert.deepEqual(failed, [], 'no request failed: a logged-out page does not ask for the key')
     await context.close()
   },
 )

@@ -14,7 +14,15 @@ import { chromium } from 'playwright-core'
 import { args, binary } from './engines/chromium.js'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
-const run = (cmd, argv, cwd) => execFileSync(cmd, argv, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
+const run = (cmd, argv, cwd) => {
+  try {
+    return execFileSync(cmd, argv, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
+  } catch (error) {
+    // tsc says what failed on stdout: without it the report reads "Command failed" alone.
+    error.message += `\n${error.stdout ?? ''}${error.stderr ?? ''}`
+    throw error
+  }
+}
 const state = {}
 
 before(async () => {
@@ -48,46 +56,59 @@ async function project(name, deps = [], type = 'module') {
   return dir
 }
 
-test('the tarball ships dist/ and nothing else, and imports from ESM and CJS', { timeout: 180_000 }, async () => {
-  const files = state.packed.files.map((f) => f.path).sort()
-  for (const file of files)
-    assert.match(
-      file,
-      /^(CHANGELOG\.md|LICENSE|README\.md|SECURITY\.md|package\.json|dist\/[\w-]+\.(js|cjs|d\.ts|d\.cts))$/,
-      `${file} should not ship`,
-    )
-  for (const entry of ['index', 'tabs', 'idle', 'persistent', 'react']) {
-    for (const ext of ['js', 'cjs', 'd.ts', 'd.cts'])
-      assert.ok(files.includes(`dist/${entry}.${ext}`), `dist/${entry}.${ext} ships`)
-  }
-  const dir = await project('plain')
-  await writeFile(
-    join(dir, 'esm.mjs'),
-    `import Default, { SessionKeystore, KeystoreError } from 'tab-keystore'
+test(
+  'the tarball ships dist/ and the docs the README links, and imports from ESM and CJS',
+  { timeout: 180_000 },
+  async () => {
+    const files = state.packed.files.map((f) => f.path).sort()
+    for (const file of files)
+      assert.match(
+        file,
+        /^(CHANGELOG\.md|DESIGN\.md|LICENSE|README\.md|SECURITY\.md|package\.json|dist\/[\w-]+\.(js|cjs|d\.ts|d\.cts))$/,
+        `${file} should not ship`,
+      )
+    for (const doc of ['README.md', 'LICENSE', 'CHANGELOG.md', 'SECURITY.md', 'DESIGN.md'])
+      assert.ok(files.includes(doc), `${doc} ships`)
+    for (const entry of ['index', 'errors', 'tabs', 'idle', 'persistent', 'react']) {
+      for (const ext of ['js', 'cjs', 'd.ts', 'd.cts'])
+        assert.ok(files.includes(`dist/${entry}.${ext}`), `dist/${entry}.${ext} ships`)
+    }
+    const dir = await project('plain')
+    await writeFile(
+      join(dir, 'esm.mjs'),
+      `import Default, { SessionKeystore, KeystoreError } from 'tab-keystore'
+import { KeystoreError as FromErrors } from 'tab-keystore/errors'
 import { tabs } from 'tab-keystore/tabs'
 import { PersistentKeystore } from 'tab-keystore/persistent'
 if (Default !== SessionKeystore) throw new Error('default export differs')
+if (FromErrors !== KeystoreError) throw new Error('two KeystoreError classes')
 if (typeof PersistentKeystore.open !== 'function' || typeof KeystoreError !== 'function') throw new Error('exports missing')
 const store = new SessionKeystore({ name: 'esm', tabs })
 store.set('k', new Uint8Array([1, 2]))
 console.log(JSON.stringify([...store.get('k')]))`,
-  )
-  await writeFile(
-    join(dir, 'cjs.cjs'),
-    `const { SessionKeystore, default: Default } = require('tab-keystore')
+    )
+    await writeFile(
+      join(dir, 'cjs.cjs'),
+      `const { SessionKeystore, default: Default } = require('tab-keystore')
 const { tabs } = require('tab-keystore/tabs')
 const { idle } = require('tab-keystore/idle')
 const { PersistentKeystore } = require('tab-keystore/persistent')
+const { KeystoreError } = require('tab-keystore/errors')
 if (typeof PersistentKeystore.drop !== 'function') throw new Error('no PersistentKeystore')
+if (KeystoreError !== require('tab-keystore').KeystoreError) throw new Error('two KeystoreError classes')
 if (Default !== SessionKeystore) throw new Error('default export differs')
 const store = new SessionKeystore({ name: 'cjs', tabs, idle: idle(60_000) })
 store.set('k', 'v')
-console.log(store.get('k'))`,
-  )
-  assert.equal(run('node', ['esm.mjs'], dir).trim(), '[1,2]')
-  assert.equal(run('node', ['cjs.cjs'], dir).trim(), 'v')
-  assert.ok((await readdir(join(dir, 'node_modules', 'tab-keystore', 'dist'))).includes('index.d.cts'))
-})
+PersistentKeystore.open({ namespace: 'n', key: new Uint8Array(32) }).catch((error) => {
+  if (!(error instanceof KeystoreError)) throw new Error('an error of /persistent is not a KeystoreError')
+  console.log(store.get('k'))
+})`,
+    )
+    assert.equal(run('node', ['esm.mjs'], dir).trim(), '[1,2]')
+    assert.equal(run('node', ['cjs.cjs'], dir).trim(), 'v')
+    assert.ok((await readdir(join(dir, 'node_modules', 'tab-keystore', 'dist'))).includes('index.d.cts'))
+  },
+)
 
 test(
   'the declarations compile for a strict consumer: skipLibCheck false, exactOptionalPropertyTypes, no esnext.disposable',
@@ -99,8 +120,13 @@ test(
       `import { SessionKeystore, KeystoreError, type KeystoreEvents } from 'tab-keystore'
 import { tabs } from 'tab-keystore/tabs'
 import { idle } from 'tab-keystore/idle'
+// @ts-expect-error: the store's side of the idle option is not an API
+import type { IdleLink } from 'tab-keystore/idle'
+import { KeystoreError as Handled, type ErrorCode } from 'tab-keystore/errors'
 import { PersistentKeystore, type StorageAdapter } from 'tab-keystore/persistent'
 import { useKey, usePending } from 'tab-keystore/react'
+export const handled: ErrorCode | null = new Handled('closed', 'x') instanceof KeystoreError ? 'closed' : null
+export type Link = IdleLink
 interface Keys { masterKey: Uint8Array; token: string }
 export async function vault(adapter: StorageAdapter): Promise<Uint8Array | null> {
   const v = await PersistentKeystore.open<Keys>({ namespace: 'n', key: new Uint8Array(32), storage: adapter })
@@ -149,6 +175,47 @@ export = store`,
           types: [],
         },
         files: ['consumer.ts', 'consumer.cts'],
+      }),
+    )
+    run(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', dir], dir)
+  },
+)
+
+test(
+  'the declarations resolve under the legacy moduleResolution node (node10), subpaths included',
+  { timeout: 180_000 },
+  async () => {
+    const dir = await project('types-node10', ['@types/react@19'], 'commonjs')
+    await writeFile(
+      join(dir, 'consumer.ts'),
+      `import { SessionKeystore, KeystoreError } from 'tab-keystore'
+import { KeystoreError as FromErrors, type ErrorCode } from 'tab-keystore/errors'
+import { tabs } from 'tab-keystore/tabs'
+import { idle } from 'tab-keystore/idle'
+import { PersistentKeystore } from 'tab-keystore/persistent'
+import { useKey } from 'tab-keystore/react'
+const store = new SessionKeystore<{ token: string }>({ name: 'n10', tabs, idle: idle(60_000) })
+// @ts-expect-error: the token is a string
+store.set('token', new Uint8Array(1))
+export const code: ErrorCode = 'wrong-key'
+export const same: boolean = new FromErrors('wrong-key', 'x') instanceof KeystoreError
+export const open: typeof PersistentKeystore.open = PersistentKeystore.open
+export const hook: typeof useKey = useKey`,
+    )
+    await writeFile(
+      join(dir, 'tsconfig.json'),
+      JSON.stringify({
+        compilerOptions: {
+          strict: true,
+          noEmit: true,
+          skipLibCheck: false,
+          module: 'commonjs',
+          moduleResolution: 'node',
+          target: 'es2022',
+          lib: ['es2022', 'dom'],
+          types: [],
+        },
+        files: ['consumer.ts'],
       }),
     )
     run(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', dir], dir)

@@ -130,4 +130,14 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     console.log(`port ${wanted} is taken; using ${server.port} instead (set PORT to choose)`)
   }
   console.log(`tab-keystore demo: ${server.origin}/demo/  (Ctrl+C to stop)`)
+  // `npm run demo` runs this under a shell that npm signals, not this process: a SIGTERM
+  // to npm (a task runner's stop, a plain `kill`) ended npm and the shell and left this
+  // server holding the port. Orphaned, it has no one to serve for: it stops.
+  const parent = process.ppid
+  const watch = setInterval(() => {
+    if (process.ppid === parent) return
+    clearInterval(watch)
+    server.close().then(() => process.exit(0))
+  }, 500)
+  watch.unref()
 }
