@@ -4,11 +4,11 @@
  * should not ship the core to do so.
  *
  * @example
- * import { KeystoreError } from 'tab-keystore/errors'
+ * import { isKeystoreError } from 'tab-keystore/errors'
  *
- * if (error instanceof KeystoreError && error.code === 'wrong-key') await logout()
+ * if (isKeystoreError(error, 'wrong-key')) await logout()
  *
  * @module
  */
-export { KeystoreError } from './errors'
-export type { ErrorCode } from './errors'
+export { KeystoreError, isKeystoreError } from './errors'
+export type { ErrorCode, LibraryError } from './errors'

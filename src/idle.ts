@@ -1,8 +1,6 @@
-/**
- * `tab-keystore/idle`: the opt-in `idle` option of `SessionKeystore`, in its own entry
- * point so that apps without it do not ship it.
- *
- * @module
+/*
+ * The idle lock behind the `idle` option: its public part is `tab-keystore/idle`
+ * (idle-entry.ts); the store uses the rest (`IdleLink`, `IdleConnect`).
  */
 import { invalid } from './errors'
 import { at } from './expiry'
