@@ -56,6 +56,21 @@ async function project(name, deps = [], type = 'module') {
   return dir
 }
 
+/** Type-checks `files` of the consumer project in `dir` strictly, with `options` for its module system. */
+async function typecheck(dir, options, files) {
+  const compilerOptions = {
+    strict: true,
+    noEmit: true,
+    skipLibCheck: false,
+    target: 'es2022',
+    lib: ['es2022', 'dom'],
+    types: [],
+    ...options,
+  }
+  await writeFile(join(dir, 'tsconfig.json'), JSON.stringify({ compilerOptions, files }))
+  run(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', dir], dir)
+}
+
 test(
   'the tarball ships dist/ and the docs the README links, and imports from ESM and CJS',
   { timeout: 180_000 },
@@ -160,24 +175,10 @@ const store = new tk.SessionKeystore<'a'>({ name: 'cts' })
 store.get('b')
 export = store`,
     )
-    await writeFile(
-      join(dir, 'tsconfig.json'),
-      JSON.stringify({
-        compilerOptions: {
-          strict: true,
-          noEmit: true,
-          skipLibCheck: false,
-          exactOptionalPropertyTypes: true,
-          module: 'nodenext',
-          moduleResolution: 'nodenext',
-          target: 'es2022',
-          lib: ['es2022', 'dom'],
-          types: [],
-        },
-        files: ['consumer.ts', 'consumer.cts'],
-      }),
-    )
-    run(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', dir], dir)
+    await typecheck(dir, { exactOptionalPropertyTypes: true, module: 'nodenext', moduleResolution: 'nodenext' }, [
+      'consumer.ts',
+      'consumer.cts',
+    ])
   },
 )
 
@@ -202,23 +203,7 @@ export const same: boolean = new FromErrors('wrong-key', 'x') instanceof Keystor
 export const open: typeof PersistentKeystore.open = PersistentKeystore.open
 export const hook: typeof useKey = useKey`,
     )
-    await writeFile(
-      join(dir, 'tsconfig.json'),
-      JSON.stringify({
-        compilerOptions: {
-          strict: true,
-          noEmit: true,
-          skipLibCheck: false,
-          module: 'commonjs',
-          moduleResolution: 'node',
-          target: 'es2022',
-          lib: ['es2022', 'dom'],
-          types: [],
-        },
-        files: ['consumer.ts'],
-      }),
-    )
-    run(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', dir], dir)
+    await typecheck(dir, { module: 'commonjs', moduleResolution: 'node' }, ['consumer.ts'])
   },
 )
 

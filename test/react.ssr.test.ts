@@ -1,19 +1,13 @@
 import { StrictMode, act, createElement } from 'react'
 import { hydrateRoot } from 'react-dom/client'
 import { renderToString } from 'react-dom/server'
-import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { SessionKeystore } from '../src/index'
 import { useKey, usePending } from '../src/react'
 import { waitingTabs } from './helpers'
+import { reactEnvironment } from './react-env'
 
-beforeAll(() => {
-  ;(globalThis as { IS_REACT_ACT_ENVIRONMENT?: boolean }).IS_REACT_ACT_ENVIRONMENT = true
-})
-const cleanup: (() => void)[] = []
-afterEach(() => {
-  for (const run of cleanup.splice(0)) run()
-  vi.restoreAllMocks()
-})
+const cleanup = reactEnvironment()
 
 type Store = SessionKeystore<{ masterKey: Uint8Array }>
 

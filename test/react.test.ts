@@ -1,19 +1,13 @@
 import { StrictMode, act, createElement, useEffect, useState } from 'react'
 import { createRoot } from 'react-dom/client'
-import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { SessionKeystore } from '../src/index'
 import { useKey, usePending } from '../src/react'
 import { waitingTabs } from './helpers'
+import { reactEnvironment } from './react-env'
 
 // React 19 in StrictMode, as an app meets it: double-invoked initializers and renders.
-beforeAll(() => {
-  ;(globalThis as { IS_REACT_ACT_ENVIRONMENT?: boolean }).IS_REACT_ACT_ENVIRONMENT = true
-})
-const cleanup: (() => void)[] = []
-afterEach(() => {
-  for (const run of cleanup.splice(0)) run()
-  vi.restoreAllMocks()
-})
+const cleanup = reactEnvironment()
 
 function mount(element: ReturnType<typeof createElement>, strict = true): HTMLElement {
   const container = document.createElement('div')
