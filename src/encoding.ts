@@ -44,7 +44,8 @@ export function wipe(value: Value): void {
  * altered value. Refused up front instead.
  */
 export function assertWellFormed(text: string, argument: string): void {
-  if (!text.isWellFormed()) invalid(argument, 'a well-formed string (this one holds a lone surrogate)', text)
+  // A string, but not one that survives encoding: a wrong value (RangeError).
+  if (!text.isWellFormed()) invalid(argument, 'a well-formed string (this one holds a lone surrogate)', text, true)
 }
 
 export function sameValue(a: Value, b: Value): boolean {

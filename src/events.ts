@@ -126,7 +126,10 @@ export const STORE_EVENTS: EventNames<KeystoreEvents> = {
 
 /** Throws a TypeError unless `event` is one of `events` and `listener` a function. */
 export function assertListener<E>(event: unknown, listener: unknown, events: EventNames<E>): asserts event is keyof E {
-  if (!Object.hasOwn(events, event as PropertyKey)) invalid('event', `one of ${Object.keys(events).join(', ')}`, event)
+  // A string that names no event is a wrong value (RangeError); anything else a wrong type.
+  if (!Object.hasOwn(events, event as PropertyKey)) {
+    invalid('event', `one of ${Object.keys(events).join(', ')}`, event, typeof event === 'string')
+  }
   if (typeof listener !== 'function') invalid('listener', 'a function', listener)
 }
 

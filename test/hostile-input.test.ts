@@ -67,6 +67,8 @@ describe('hostile input', () => {
     for (const bad of ['\ud800', 'a\udc00b', '🔑'.slice(0, 1)]) {
       expect(() => store.set('a', bad)).toThrow(/^value must be a well-formed string/)
       expect(() => store.set(bad, 'v')).toThrow(/^name must be a well-formed string/)
+      // A string of the wrong value, not the wrong type.
+      expect(() => store.set('a', bad)).toThrow(RangeError)
     }
     expect(snapshot(store)).toEqual(before)
     expect(() => store.set('emoji', '🔑 ok')).not.toThrow()
@@ -82,8 +84,16 @@ describe('hostile input', () => {
 
   it('events: rejects unknown event names and non-function listeners', () => {
     const store = withData() as SessionKeystore & { on(e: unknown, l: unknown): unknown }
-    for (const event of ['change', 'Created', '', undefined, 1, null]) {
-      expect(() => store.on(event, () => undefined)).toThrow(TypeError)
+    // A string that names no event is a wrong value (RangeError), anything else a wrong type.
+    for (const [event, kind] of [
+      ['change', RangeError],
+      ['Created', RangeError],
+      ['', RangeError],
+      [undefined, TypeError],
+      [1, TypeError],
+      [null, TypeError],
+    ] as const) {
+      expect(() => store.on(event, () => undefined)).toThrow(kind)
       expect(() => store.on(event, () => undefined)).toThrow(/^event must be one of created, read/)
     }
     for (const listener of [undefined, null, 'fn', {}]) {

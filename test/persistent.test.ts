@@ -215,6 +215,8 @@ describe('PersistentKeystore', () => {
       /^namespace must be a non-empty, well-formed string/,
     )
     await expect(PersistentKeystore.drop('')).rejects.toThrow(/^namespace must be/)
+    await expect(PersistentKeystore.drop('')).rejects.toThrow(RangeError) // a string, of the wrong value
+    await expect(PersistentKeystore.drop(undefined as unknown as string)).rejects.toThrow(TypeError)
     expect(await PersistentKeystore.namespaces()).toEqual(['user:1:new'])
   })
 

@@ -98,7 +98,7 @@ function checked(options: PersistentKeystoreOptions) {
 
 function assertNamespace(namespace: unknown, what: string): asserts namespace is string {
   if (typeof namespace !== 'string' || !namespace || !namespace.isWellFormed())
-    invalid(what, 'a non-empty, well-formed string', namespace)
+    invalid(what, 'a non-empty, well-formed string', namespace, typeof namespace === 'string')
 }
 
 function assertName(name: unknown): asserts name is string {
