@@ -33,21 +33,11 @@ const REPOSITORY = 'https://github.com/tab-keystore/tab-keystore/blob/main/'
 const ENTRY_POINTS: Record<string, string> = {
   'tab-keystore': 'src/index.ts',
   'tab-keystore/tabs': 'src/tabs/index.ts',
-  'tab-keystore/idle': 'src/idle.ts',
+  'tab-keystore/idle': 'src/idle-entry.ts',
   'tab-keystore/react': 'src/react.ts',
   'tab-keystore/persistent': 'src/persistent/index.ts',
-  'tab-keystore/errors': 'src/errors.ts',
+  'tab-keystore/errors': 'src/errors-entry.ts',
 }
-
-/**
- * API the README documents that is still being built in other branches of issue 24: a
- * sample may fail to import these names, and only with that error, only for as long as
- * the source does not export them. Once the source has them, the allowance ends by
- * itself (and this list can go).
- */
-const LANDING: readonly { name: string; from: readonly string[] }[] = [
-  { name: 'isKeystoreError', from: ['src/index.ts', 'src/errors.ts'] },
-]
 
 interface Block {
   document: string
@@ -127,7 +117,6 @@ function compilerOptions(): ts.CompilerOptions {
 interface Compiled {
   /** Per document, and under '' what is not in a sample (options, declaration files). */
   problems: Map<string, string[]>
-  pending: Map<string, string[]>
 }
 
 /** Compiles the blocks in one program; returns each problem as a readable paragraph. */
@@ -152,16 +141,7 @@ function compile(blocks: Block[]): Compiled {
     return getSourceFile.call(host, file, language, ...rest)
   }
   const program = ts.createProgram({ rootNames: [...virtual.keys()], options, host })
-  const checker = program.getTypeChecker()
-  const exported = (name: string, file: string): boolean => {
-    const source = program.getSourceFile(join(root, file))
-    const module = source && checker.getSymbolAtLocation(source)
-    return Boolean(module && checker.getExportsOfModule(module).some((symbol) => symbol.name === name))
-  }
-  const landing = LANDING.filter(({ name, from }) => !from.every((file) => exported(name, file)))
-
   const problems = new Map<string, string[]>()
-  const pending = new Map<string, string[]>()
   const add = (to: Map<string, string[]>, document: string, text: string) =>
     to.set(document, [...(to.get(document) ?? []), text])
   const describeDiagnostic = (diagnostic: ts.Diagnostic): string =>
@@ -184,15 +164,10 @@ function compile(blocks: Block[]): Compiled {
       const { line, character } = source.getLineAndCharacterOfPosition(diagnostic.start ?? 0)
       const where = `${block.document}:${block.line + 1 + line} (the \`\`\`${block.lang} block at line ${block.line})`
       const text = `${where}, column ${character + 1}: ${message}\n    ${block.code.split('\n')[line]}`
-      const awaited = landing.some(
-        ({ name }) =>
-          [2305, 2614, 2724].includes(diagnostic.code) &&
-          new RegExp(`has no exported member (named )?'${name}'`).test(message),
-      )
-      add(awaited ? pending : problems, block.document, text)
+      add(problems, block.document, text)
     }
   }
-  return { problems, pending }
+  return { problems }
 }
 
 let compiled: Compiled | undefined
@@ -203,11 +178,7 @@ describe('the documents', () => {
   it.each(DOCUMENTS)(
     '%s: every TypeScript sample compiles against the source',
     (document) => {
-      const pending = samples().pending.get(document) ?? []
       const problems = samples().problems.get(document) ?? []
-      if (pending.length) {
-        console.log(`${document}: samples waiting for API still landing (issue 24):\n${pending.join('\n')}`)
-      }
       if (problems.length) {
         throw new Error(
           `${problems.length} problem(s) compiling the samples of ${document}:\n\n${problems.join('\n\n')}`,
