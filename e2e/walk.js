@@ -134,7 +134,9 @@ export async function walk({ context, server, seed, steps = 100, trace: given, l
   const appUrl = () => `${server.origin}/e2e/pages/index.html?w=${++urls}`
   const otherUrl = () => `${server.otherSite}/e2e/pages/peek.html?x=${++urls}`
   const tab = { entries: [{ site: 'A', url: appUrl() }], index: 0, opened, full: false }
-  const model = { latest: new Map(), gen: 0, docs: new Map(), shown: undefined }
+  // `other`: how many times another site was shown in the tab (issue 25 counts the `stale`
+  // drops of pages back from the cache after one).
+  const model = { latest: new Map(), gen: 0, docs: new Map(), shown: undefined, other: 0 }
   const done = []
   lastDiag = undefined
   const stats = {
@@ -145,6 +147,7 @@ export async function walk({ context, server, seed, steps = 100, trace: given, l
     behindAdopted: 0,
     behindDropped: 0,
     behindDroppedDirect: 0,
+    staleAfterOther: 0,
     restored: 0,
   }
   const fail = (message) => {
@@ -179,6 +182,7 @@ export async function walk({ context, server, seed, steps = 100, trace: given, l
     const entry = tab.entries[tab.index]
     const previous = model.shown
     if (entry.site === 'X') {
+      model.other++
       model.shown = { site: 'X', index: tab.index }
       return
     }
@@ -243,6 +247,7 @@ export async function walk({ context, server, seed, steps = 100, trace: given, l
       if (sorted(obs.entries) === latest && !quiet.length) stats.behindAdopted++
       else {
         stats.behindDropped++
+        if (told.includes('stale') && model.other > (doc.other ?? 0)) stats.staleAfterOther++
         if (direct) {
           stats.behindDroppedDirect++
           log(`dropped on a direct return at step ${done.length}: ${done.slice(-12).join('; ')} (told: ${told})`)
@@ -260,6 +265,7 @@ export async function walk({ context, server, seed, steps = 100, trace: given, l
     const bad = told.filter((r) => !LOSS_REASONS.includes(r) && !(doc.full || tab.full ? FULL_REASONS : []).includes(r))
     if (bad.length) fail(`error events that no walk step should cause: ${bad}`)
     doc.gen = model.gen
+    doc.other = model.other
     doc.full = tab.full
     doc.errors = obs.errors.length
     doc.shows = obs.shows
