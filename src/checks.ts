@@ -39,20 +39,6 @@ export function checkOptions(options: SessionKeystoreOptions): string {
   return name
 }
 
-/**
- * The `now` of `get`, as epoch milliseconds: a time as `expiresAt` is one, with the same
- * mistakes refused (seconds would let a key be read after its expiry).
- */
-export function toNow(now: unknown): number | undefined {
-  if (now === undefined) return undefined
-  const ms = now instanceof Date ? now.getTime() : now
-  if (typeof ms !== 'number') invalid('now', 'a Date or epoch milliseconds', now)
-  // 2000-01-01, as for `expiresAt`: NaN and the infinities fail the comparison too.
-  if (!(ms >= 946_684_800_000 && ms < Infinity))
-    invalid('now', 'a valid Date or epoch milliseconds after the year 2000', now, true)
-  return ms
-}
-
 export function checkName(name: unknown): asserts name is string {
   if (typeof name !== 'string') invalid('name', 'a string', name)
 }

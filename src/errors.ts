@@ -59,8 +59,8 @@ export class KeystoreError extends Error {
  * Whether `error` was thrown by this library (a `KeystoreError`, or a `TypeError` or
  * `RangeError` for a bad argument), and with `code`, whether it has that code; narrows
  * it to a type whose `code` says so. Known by name and code rather than by class, so
- * that it also holds for errors of another copy of the library (each CommonJS entry
- * point carries its own) or of another realm (an iframe).
+ * that it also holds for errors of another copy of the library (two versions installed
+ * side by side) or of another realm (an iframe).
  *
  * @example
  * import { isKeystoreError } from 'tab-keystore'

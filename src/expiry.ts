@@ -36,6 +36,21 @@ export function toExpiry(expiresAt: unknown): number {
 }
 
 /**
+ * The `now` of `get`, as epoch milliseconds: a time as `expiresAt` is one, with the same
+ * mistakes refused (seconds would let a key be read after its expiry), and no `Infinity`
+ * (it would expire every key).
+ */
+export function toNow(now: unknown): number | undefined {
+  if (now === undefined) return undefined
+  const ms = now instanceof Date ? now.getTime() : now
+  if (typeof ms !== 'number') invalid('now', 'a Date or epoch milliseconds', now)
+  // NaN and the infinities fail the comparison too.
+  if (!(ms >= PLAUSIBLE && ms < Infinity))
+    invalid('now', 'a valid Date or epoch milliseconds after the year 2000', now, true)
+  return ms
+}
+
+/**
  * Calls `fn` once the clock has reached `time` (`Infinity`: never); returns the function
  * that cancels. The timer is only a convenience that makes events arrive on time:
  * browsers throttle timers in background tabs and they stall while the machine sleeps,
