@@ -18,9 +18,12 @@ const restored = async (page) =>
     'the page came back from the back/forward cache',
   )
 
+// Issue 25 changed what 1 and 1b find: the page that held k=2 sealed it, as it left, to
+// the first page (e2e/peers.test.js), which takes it instead of dropping k=1 as `stale`.
+// Where no such seal is left, the old outcome holds (peers.test.js, 25.2 and 25.3).
 test(
   named(
-    '1. set k=1, X, a link back (a new page), set k=2, Back, Back: the first page drops k=1 and says so, and seals nothing older',
+    '1. set k=1, X, a link back (a new page), set k=2, Back, Back: the first page takes k=2, never k=1, and seals nothing older',
   ),
   async () => {
     const context = await env.browser.newContext()
@@ -30,35 +33,32 @@ test(
     await page.navigate(app())
     assert.deepEqual([await keys(page), await errors(page)], [{}, ['left-origin']])
     await page.eval(() => window.store.set('k', '2'))
+    await page.sleep(50)
     await page.back()
     await page.back()
     await restored(page)
-    assert.deepEqual(
-      [await keys(page), await errors(page)],
-      [{}, ['stale']],
-      'never the older k=1, and the loss is told',
-    )
+    await page.waitFor(() => !window.store.pending)
+    assert.deepEqual([await keys(page), await errors(page)], [{ k: '2' }, []], 'never the older k=1')
     await page.reload()
-    assert.deepEqual(await keys(page), {}, 'and no older state was sealed')
+    assert.deepEqual(await keys(page), { k: '2' }, 'and no older state was sealed')
     await context.close()
   },
 )
 
-test(
-  named('1b. X, a link back, set k=1, Back, Back: the first page (empty) is told that the tab has keys it cannot show'),
-  async () => {
-    const context = await env.browser.newContext()
-    const page = await open(context, app())
-    await page.navigate(other())
-    await page.navigate(app())
-    await page.eval(() => window.store.set('k', '1'))
-    await page.back()
-    await page.back()
-    await restored(page)
-    assert.deepEqual([await keys(page), await errors(page)], [{}, ['stale']])
-    await context.close()
-  },
-)
+test(named('1b. X, a link back, set k=1, Back, Back: the first page (empty) takes the keys the tab has'), async () => {
+  const context = await env.browser.newContext()
+  const page = await open(context, app())
+  await page.navigate(other())
+  await page.navigate(app())
+  await page.eval(() => window.store.set('k', '1'))
+  await page.sleep(50)
+  await page.back()
+  await page.back()
+  await restored(page)
+  await page.waitFor(() => !window.store.pending)
+  assert.deepEqual([await keys(page), await errors(page)], [{ k: '1' }, []])
+  await context.close()
+})
 
 test(
   named('1c. set k=1, X, a link back (which drops k=1), Back, Back: the first page does not bring k=1 back'),

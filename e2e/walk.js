@@ -196,6 +196,8 @@ export async function walk({ context, server, seed, steps = 100, trace: given, l
       })
     }
     if (obs.persisted || known) await page.sleep(100)
+    // A page back from the cache may still be opening the tab's newer state (`pending`).
+    await page.waitFor(() => !window.store.pending, [], { timeout: 5000, message: 'the store no longer pending' })
     obs = await observe(page)
     if (obs.url !== entry.url)
       fail(`the browser shows ${obs.url}, the walk expected ${entry.url} (a harness problem, not the store's)`)

@@ -30,6 +30,8 @@ export class Entries {
   readonly #timers = new Map<string, () => void>()
   readonly #subscribers = new Set<() => void>()
   #notifying = false
+  /** Keys set aside, unseen, while the page opens the tab's newer state (a return from the cache: `pending`). */
+  #aside: Map<string, Entry> | undefined
 
   /**
    * The live entry of `name`, expiring it first if its time has come: timers can be late,
@@ -133,8 +135,36 @@ export class Entries {
     }
   }
 
+  /** Whether keys are set aside (`setAside`). */
+  get aside(): boolean {
+    return this.#aside !== undefined
+  }
+
+  /** The keys leave the store's view, kept, without an event: the store is `pending`. */
+  setAside(): void {
+    this.#aside = new Map(this.map)
+    for (const cancel of this.#timers.values()) cancel()
+    this.#timers.clear()
+    this.map.clear()
+    this.#bump()
+  }
+
+  /** The keys set aside come back, without an event (where one was set meanwhile, that one stays). */
+  putBack(): void {
+    const aside = this.#aside
+    if (!aside) return
+    this.#aside = undefined
+    for (const [name, entry] of aside) {
+      if (this.map.has(name)) wipe(entry.value)
+      else this.put(name, entry)
+    }
+    this.#bump()
+  }
+
   /** For good (`destroy()`): every key zero-filled and forgotten, listeners and subscribers dropped, no events. */
   destroy(): void {
+    for (const entry of this.#aside?.values() ?? []) wipe(entry.value)
+    this.#aside = undefined
     for (const name of [...this.map.keys()]) this.remove(name)
     this.events.clear()
     this.#subscribers.clear()
@@ -153,6 +183,16 @@ export class Entries {
   changed(): void {
     this.version++
     this.onChange?.()
+    this.#notify()
+  }
+
+  /** A new version for what the lifecycle causes itself (`pending`), subscribers told. */
+  #bump(): void {
+    this.version++
+    this.#notify()
+  }
+
+  #notify(): void {
     if (this.#notifying || !this.#subscribers.size) return
     this.#notifying = true
     queueMicrotask(() => {

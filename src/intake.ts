@@ -96,6 +96,14 @@ export class Intake implements TabHost {
     if (this.idle && lastActive > this.idle.last) this.idle.last = lastActive
   }
 
+  setAside(): void {
+    this.#entries.setAside()
+  }
+
+  putBack(): void {
+    this.#entries.putBack()
+  }
+
   frozen(frozen: boolean): void {
     this.idle?.freeze(frozen)
   }

@@ -228,14 +228,16 @@ export class SessionKeystore<S extends Schema<S> = Record<string, Value>> {
 
   /**
    * True while a new tab waits for another tab to hand the keys over (`tabs` option,
-   * at most about a second): show a spinner rather than a login form meanwhile.
+   * at most about a second), and while a page back from the back/forward cache opens the
+   * tab's newer state (about a millisecond; the store shows no keys meanwhile, never
+   * older ones): show a spinner rather than a login form meanwhile.
    *
    * @example
    * if (!store.pending && !store.has('masterKey')) showLogin()
    */
   get pending(): boolean {
     this.#assertAlive(true)
-    return this.#tabs?.pending ?? false
+    return this.#entries.aside || (this.#tabs?.pending ?? false)
   }
 
   /**

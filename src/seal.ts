@@ -37,6 +37,10 @@ export function randomBytes(length: number): Uint8Array {
 
 export const toHex = (bytes: Uint8Array): string => Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('')
 
+/** Hex (checked by the caller) to bytes. `map` of a typed array, not `Uint8Array.from` of an array-like: half the time in V8. */
+export const fromHex = (hex: string): Uint8Array<ArrayBuffer> =>
+  new Uint8Array(hex.length >> 1).map((_, i) => parseInt(hex.slice(i * 2, i * 2 + 2), 16))
+
 const associatedData = (storeName: string, context: string): Uint8Array =>
   new TextEncoder().encode(JSON.stringify(['tab-keystore', FORMAT_VERSION, storeName, context]))
 

@@ -1,4 +1,4 @@
-import { SHARE_LENGTH, randomBytes, tag, toHex } from './seal'
+import { SHARE_LENGTH, fromHex, randomBytes, tag, toHex } from './seal'
 
 /*
  * S1, the share a tab keeps in `window.name`: it lives as long as the tab, no engine we
@@ -54,8 +54,7 @@ export function readShare(storeName: string): Uint8Array | undefined | null | ty
   const hex = readWindowName()[SHARE_PREFIX + storeName]
   if (hex === undefined || hex === AWAY) return hex
   if (typeof hex !== 'string' || !/^[0-9a-f]{64}$/.test(hex)) return null
-  // `map` of a typed array, not `Uint8Array.from` of an array-like: half the time in V8.
-  return new Uint8Array(SHARE_LENGTH).map((_, i) => parseInt(hex.slice(i * 2, i * 2 + 2), 16))
+  return fromHex(hex)
 }
 
 /**

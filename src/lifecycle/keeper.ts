@@ -2,8 +2,9 @@ import { seal, tag } from '../seal'
 import { type Share, readShare } from '../share'
 import { keepsName } from './departure'
 import type { ErrorReason } from '../events'
-import { type Intent, catchUp, context } from './placement'
-import { type TabRecord, type TabStorage, type Where, token } from './tab'
+import { type Intent, type Outcome, catchUp, context, navigation } from './placement'
+import type { Peers } from './peers'
+import { type PageSeal, type TabRecord, type TabStorage, type Where, token } from './tab'
 
 /** What the page lifecycle needs from a store. */
 export interface TabHost {
@@ -19,6 +20,10 @@ export interface TabHost {
   drop(why: 'empty' | 'stale' | 'unrecorded'): void
   /** Back from the cache, first thing: the tab's logout epoch now (a logout everywhere since?), and its last activity. */
   returned(epoch: string, lastActive: number): void
+  /** Back from the cache, while the key that opens the tab's newer state is derived: the keys leave the store's view (`pending`), kept. */
+  setAside(): void
+  /** ...and come back, before the newer state is taken or they are dropped. */
+  putBack(): void
   /** Entering the cache (true), and back with the tab's state settled (false): idle time is judged then. */
   frozen(frozen: boolean): void
   report(reason: ErrorReason, error?: unknown): void
@@ -74,6 +79,13 @@ export const freshPage = (record: TabRecord | undefined | null): Page => ({
   restoredAt: -Infinity,
 })
 
+/**
+ * Whether a restored page may be shown while the page it leaves has yet to run `pageswap`
+ * and `pagehide`: Chromium (measured), told apart as the engine with both `pageswap` and
+ * the Navigation API (Firefox has no `pageswap`, WebKitGTK 2.50 no Navigation API).
+ */
+const overlaps = (): boolean => 'onpageswap' in window && navigation() !== undefined
+
 const isQuotaError = (error: unknown): boolean =>
   error instanceof DOMException && (error.name === 'QuotaExceededError' || error.code === 22)
 
@@ -88,36 +100,52 @@ export class Keeper {
   readonly #tab: TabStorage
   readonly #share: Share
   readonly #page: Page
+  readonly #peers: Peers
 
-  constructor(name: string, host: TabHost, tab: TabStorage, share: Share, page: Page) {
+  constructor(name: string, host: TabHost, tab: TabStorage, share: Share, page: Page, peers: Peers) {
     this.#name = name
     this.#host = host
     this.#tab = tab
     this.#share = share
     this.#page = page
+    this.#peers = peers
   }
 
-  /** What is sealed where: for the next page (sessionStorage), a traversal (the record), or nothing. */
+  /**
+   * What is sealed where: for the next page (sessionStorage), a traversal (the record), or
+   * nothing; and, as the page leaves, to the other pages of the tab (peers.ts), wherever
+   * it goes: that seal opens in their memory only.
+   */
   place(intent: Intent): void {
-    // Encoded only to be sealed: not for another origin, nor without keys. (Encoding also
-    // runs the idle check; keys kept in memory for another origin meet it on their return.)
-    const encoded = intent !== 'away' && this.#host.size() ? this.#host.encode() : undefined
+    const size = this.#host.size()
+    const { state } = this.#page
+    const pages = size && state !== 'active' && state !== 'hidden' ? this.#tab.record()?.p : undefined
+    // Encoded only to be sealed: not for another origin unless to pages of the tab, nor
+    // without keys. (Encoding also runs the idle check; keys kept in memory for another
+    // origin meet it on their return.)
+    const encoded = size && (intent !== 'away' || pages?.length) ? this.#host.encode() : undefined
     if (!encoded?.count) {
       encoded?.bytes.fill(0)
       this.#tab.unseal()
-      this.record(this.#host.size() ? 'away' : 'live')
+      this.record(size ? 'away' : 'live')
       return
     }
     const { bytes, count } = encoded
     const gen = this.nextGen()
     try {
+      const e = this.#peers.seal(bytes, pages, gen)
+      if (intent === 'away') {
+        this.#tab.unseal()
+        this.record('away', undefined, e)
+        return
+      }
       const text = seal(bytes, this.#share.bytes, this.#name, context(gen))
       // localStorage (5 MiB per origin) may refuse a large state: then sessionStorage,
       // which a fresh load reads too.
-      if (intent === 'traverse' && this.record('slot', text)) this.#tab.unseal()
+      if (intent === 'traverse' && this.record('slot', text, e)) this.#tab.unseal()
       else {
         this.#tab.seal(text)
-        this.record('sealed')
+        this.record('sealed', undefined, e)
       }
       this.#host.persisted(count)
     } catch (error) {
@@ -131,9 +159,25 @@ export class Keeper {
     }
   }
 
-  /** Takes the tab's latest state as `record` names it, or drops what this page holds; false when it had nothing to catch up with. */
-  catchUp(record: TabRecord | undefined | null): boolean {
-    const outcome = catchUp(record, this.#page.gen, this.#tab.takeSealed(), this.#share.bytes, this.#name)
+  /**
+   * Takes the tab's latest state as `record` names it, or drops what this page holds;
+   * false when it had nothing to catch up with; `wait` when a seal to this page holds it,
+   * whose key is not derived yet (`patient`: else it counts as none).
+   */
+  catchUp(record: TabRecord | undefined | null, patient = true): boolean | 'wait' {
+    let outcome = catchUp(record, this.#page.gen, this.#tab.takeSealed(), this.#share.bytes, this.#name)
+    if (outcome === 'stale') {
+      const opened = this.#peers.open(record!.e, record!.g)
+      // Chromium shows a restored page before the page it leaves seals (its `pageswap`):
+      // the record then still says that page holds the newer state (measured).
+      if (patient && (opened === 'wait' || (record!.w === 'live' && overlaps()))) return 'wait'
+      if (opened instanceof Uint8Array) outcome = { plain: opened }
+    }
+    return this.settle(record, outcome)
+  }
+
+  /** What this page holds after `outcome` of a catch-up: the record's generation, unless it holds less. */
+  settle(record: TabRecord | undefined | null, outcome: Outcome): boolean {
     if (outcome === 'current') return false
     const taken =
       typeof outcome === 'object' ? this.#host.adopt(outcome.plain) : (this.#host.drop(outcome), outcome === 'empty')
@@ -159,10 +203,10 @@ export class Keeper {
    * behind cannot take it for theirs, and the page says so: what it seals now will not be
    * vouched for.
    */
-  record(w: Where, s?: string): boolean {
+  record(w: Where, s?: string, e?: PageSeal): boolean {
     const n = this.#host.size()
     this.#page.recordedKeys = n > 0
-    const written = this.#tab.write({
+    const record = {
       g: this.nextGen(),
       n,
       w,
@@ -170,7 +214,9 @@ export class Keeper {
       k: this.#share.tag,
       v: this.#page.vouched,
       ...(s ? { s } : {}),
-    })
+    }
+    // The seal to other pages is a bonus: refused, the record goes without it.
+    const written = (e && this.#tab.write({ ...record, e })) || this.#tab.write(record)
     if (!written && !s) this.#host.report('quota')
     return written
   }

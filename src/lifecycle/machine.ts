@@ -1,6 +1,7 @@
 import { AWAY, Share, readShare } from '../share'
 import { Departure, type Heard, keepsName } from './departure'
 import { Keeper, type Page, type TabHost, freshPage } from './keeper'
+import { Peers } from './peers'
 
 export type { TabHost } from './keeper'
 import { type Intent, type NavigateEventLike, load, navigation } from './placement'
@@ -100,6 +101,10 @@ class Lifecycle implements TabLink {
   readonly #lost: boolean
   /** What the page keeps where (keeper.ts). */
   readonly #keep: Keeper
+  /** This page's key pair, and the keys it shares with the other pages of the tab (peers.ts). */
+  readonly #peers: Peers
+  /** Back from the cache, the page waits to open the tab's newer state (`#wait`): the store is `pending`. */
+  #opening: { returning: boolean; timer: ReturnType<typeof setTimeout> } | undefined
   #scheduled = false
 
   constructor(name: string, host: TabHost, tab: TabStorage, share: ReturnType<typeof readShare>) {
@@ -114,7 +119,8 @@ class Lifecycle implements TabLink {
     this.restored = loaded && 'plain' in loaded ? loaded.plain : undefined
     const page = (this.#page = freshPage(record))
     this.#share = new Share(name)
-    this.#keep = new Keeper(name, host, tab, this.#share, page)
+    this.#peers = new Peers(name, () => this.#meet(tab.record()))
+    this.#keep = new Keeper(name, host, tab, this.#share, page, this.#peers)
     this.#keep.trust(share, record)
     this.#share.show(true)
     this.#listen('addEventListener')
@@ -171,6 +177,8 @@ class Lifecycle implements TabLink {
   #go<T extends Transition>(name: T, ...args: Parameters<Actions[T]>): boolean {
     const [from, to] = TRANSITIONS[name]
     if (!(from as readonly State[]).includes(this.#page.state)) return false
+    // Whatever the page does next, it cannot wait for a key: it holds what it had.
+    if (name !== 'show') this.#abandon()
     this.#page.state = to
     ;(this.#actions[name] as (...a: typeof args) => void)(...args)
     return true
@@ -253,6 +261,8 @@ class Lifecycle implements TabLink {
     page.leftShown = this.#share.shown
     const intent = page.intent ?? this.#unannounced()
     page.left = { intent, changed: false }
+    // A page that goes for good is sealed to no more.
+    if (!frozen) this.#tab.publish(this.#peers.id, undefined)
     const swapped = page.swapped
     page.intent = page.swapped = undefined
     if (swapped && !swapped.changed) return
@@ -289,15 +299,90 @@ class Lifecycle implements TabLink {
     this.#host.returned(this.#tab.epoch(), record?.a ?? 0)
     page.left = undefined
     page.restoredAt = Date.now()
-    this.#keep.catchUp(record)
+    const caught = this.#keep.catchUp(record)
     this.#keep.vouchAgain(record)
     // Rewritten on every return: WebKit cleared it, Chromium shows this page a stale view,
     // and Firefox restores it (and its first reload reverts a write made now: measured).
     this.#share.show(true)
-    this.#keep.record('live')
-    // persist() keeps its promise: sealed again, under the share the page now holds.
-    if (page.persistent) this.#keep.place('next')
+    this.#meet(this.#tab.record())
+    this.#caught(caught, true)
+  }
+
+  /**
+   * After a catch-up, the record names what the page holds now; on a return, persist()
+   * keeps its promise (sealed again, under the share the page now holds) and idle time is
+   * judged. Not while the key that opens the tab's newer state is derived (`wait`).
+   */
+  #caught(caught: boolean | 'wait', returning: boolean): void {
+    if (caught === 'wait') return this.#wait(returning)
+    if (caught || returning) this.#keep.record('live')
+    if (!returning) return
+    if (this.#page.persistent) this.#keep.place('next')
     this.#host.frozen(false)
+  }
+
+  /**
+   * The tab's newer state is sealed to this page under a key it has not derived yet
+   * (about a millisecond), or the page that holds it has not sealed it yet (Chromium shows
+   * a restored page before the page it leaves runs `pageswap`: measured, 5–15 ms). The
+   * store shows no keys meanwhile (`pending`), never older ones, and the record stays as
+   * it is: it names the newer state, where it rests. It tries again when the key is
+   * derived or the record changes (`#heard`), for `OVERLAP` at most.
+   */
+  #wait(returning: boolean): void {
+    this.#host.setAside()
+    this.#opening ??= { returning, timer: setTimeout(() => this.#abandon(), OVERLAP) }
+    void this.#peers.derive([this.#tab.record()?.e?.f])?.then(() => this.#retry())
+  }
+
+  #retry(record = this.#tab.record()): void {
+    const opening = this.#opening
+    if (!opening) return
+    this.#host.hold()
+    try {
+      this.#host.putBack()
+      const caught = this.#keep.catchUp(record)
+      if (caught !== 'wait') this.#stopWaiting()
+      this.#caught(caught, opening.returning)
+    } finally {
+      this.#host.release()
+    }
+  }
+
+  #stopWaiting(): void {
+    clearTimeout(this.#opening?.timer)
+    this.#opening = undefined
+  }
+
+  /**
+   * Time is up, or the page leaves, changes or goes while it waits: fail closed, as a
+   * page without a seal it can open does: its keys go, told (`stale`).
+   */
+  #abandon(): void {
+    const opening = this.#opening
+    if (!opening) return
+    this.#stopWaiting()
+    this.#host.hold()
+    try {
+      this.#host.putBack()
+      this.#keep.settle(this.#tab.record(), 'stale')
+      this.#caught(true, opening.returning)
+    } finally {
+      this.#host.release()
+    }
+  }
+
+  /**
+   * The pages of the tab `record` names: this page is among them while it lives, and the
+   * keys it shares with the others are derived ahead, for its seals as it leaves and its
+   * next return.
+   */
+  #meet(record: ReturnType<TabStorage['record']>): void {
+    const { id, pub } = this.#peers
+    if (!pub || !record || this.#page.state === GONE) return
+    const pages = record.p ?? []
+    if (!pages.some((page) => page[0] === id)) this.#tab.publish(id, pub)
+    void this.#peers.derive(pages.map((page) => page[1]))
   }
 
   /**
@@ -311,10 +396,14 @@ class Lifecycle implements TabLink {
    */
   #heard(event: StorageEvent): void {
     const { state, restoredAt } = this.#page
-    if (state !== ACTIVE && state !== HIDDEN) return
-    if (!this.#tab.owns(event.key) || Date.now() - restoredAt > OVERLAP) return
+    if ((state !== ACTIVE && state !== HIDDEN) || !this.#tab.owns(event.key)) return
+    const record = this.#tab.record()
+    // A page of the tab that came after this one names itself.
+    this.#meet(record)
+    if (this.#opening) return this.#retry(record)
+    if (Date.now() - restoredAt > OVERLAP) return
     // Taken: the record says so again (and the slot it took no longer rests there).
-    if (this.#keep.catchUp(this.#tab.record())) this.#keep.record('live')
+    this.#caught(this.#keep.catchUp(record), false)
   }
 
   persist(): void {
@@ -322,8 +411,9 @@ class Lifecycle implements TabLink {
     if (state === GONE) return
     this.#page.persistent = true
     // Leaving decides what is sealed (nothing while another origin is shown); back from
-    // the cache, or after a navigation that did not happen, the page seals again.
-    if (state !== LEAVING && state !== FROZEN) this.#keep.place('next')
+    // the cache, or after a navigation that did not happen, the page seals again, and
+    // once it holds the tab's state if it waits for a key.
+    if (state !== LEAVING && state !== FROZEN && !this.#opening) this.#keep.place('next')
   }
 
   changed(): void {
@@ -347,6 +437,8 @@ class Lifecycle implements TabLink {
   /** After the changes of a task: what was sealed or recorded must not outlive them. */
   #settle(): void {
     const page = this.#page
+    // A change while the page waits for a key: it made its state its own, an older one.
+    this.#abandon()
     // After `pagehide` (an app's own handler: a logout as the page goes), what was left
     // for the next page must not outlive the change: placed again, where the page went.
     if (page.left) {
@@ -384,6 +476,9 @@ class Lifecycle implements TabLink {
 
   #detach(): void {
     this.#page.left = undefined
+    this.#stopWaiting()
+    this.#tab.publish(this.#peers.id, undefined)
+    this.#peers.forget()
     this.#listen('removeEventListener')
     this.#departure.end()
     this.#tab.unseal()

@@ -49,9 +49,36 @@ export interface TabRecord {
   v: string[]
   /** The sealed state, when `w` is `slot`. */
   s?: string
+  /**
+   * The pages of the tab that may come back from the back/forward cache: each one's id and
+   * public key (peers.ts), newest last. Public keys: nothing in them is secret.
+   */
+  p?: [id: string, pub: string][]
+  /** The latest state sealed to those pages as the page holding it left (peers.ts). */
+  e?: PageSeal
   /** When it was written, for sweeping. */
   t: number
 }
+
+/**
+ * The tab's latest state sealed to the pages of `p`: generation `g`, the sealing page's
+ * public key `f`, the state sealed under a random data key (`c`), and that key wrapped
+ * for each page (`r`: id, wrap). Both kinds of seal are seal.ts's envelope.
+ */
+export interface PageSeal {
+  g: string
+  f: string
+  c: string
+  r: [id: string, wrap: string][]
+}
+
+/**
+ * How many pages a record names: Chromium keeps at most 6 pages of a tab in its cache,
+ * Firefox 8 (their defaults); a page that fell off the end drops its keys, told, on a
+ * return that missed a change. Pages that unload remove themselves; a page the cache
+ * evicted stays named until it falls off.
+ */
+const MAX_PAGES = 8
 
 /**
  * How many vouched shares a record keeps: a page whose share fell off the end takes a
@@ -71,7 +98,7 @@ const SLOT_LIFETIME = 60_000
 export const token = (): string => toHex(randomBytes(8))
 
 const isRecord = (r: unknown): r is TabRecord => {
-  const { g, n, w, a, k, v, s } = (r ?? {}) as Partial<TabRecord>
+  const { g, n, w, a, k, v, s, p } = (r ?? {}) as Partial<TabRecord>
   return (
     typeof g === 'string' &&
     /^[0-9a-f]{16}$/.test(g) &&
@@ -80,8 +107,19 @@ const isRecord = (r: unknown): r is TabRecord => {
     typeof k === 'string' &&
     Array.isArray(v) &&
     ['live', 'sealed', 'slot', 'away', 'quota'].includes(w!) &&
-    (w !== 'slot' || typeof s === 'string')
+    (w !== 'slot' || typeof s === 'string') &&
+    (p === undefined || Array.isArray(p))
   )
+}
+
+/** A record as stored (`null`: none, or not one). */
+export function parseRecord(text: string | null): TabRecord | null {
+  try {
+    const parsed: unknown = JSON.parse(text ?? 'null')
+    return isRecord(parsed) ? parsed : null
+  } catch {
+    return null
+  }
 }
 
 /** What one store keeps in the tab's storage, through methods that never throw (except `seal`, for its quota). */
@@ -105,6 +143,8 @@ export interface TabStorage {
    * older state (a full localStorage refuses only writes that grow).
    */
   write(record: Omit<TabRecord, 't'>): boolean
+  /** Names page `id` in the record with public key `pub`, or (`undefined`) no longer; nothing while the tab has no record. */
+  publish(id: string, pub: string | undefined): void
   /** The logout-everywhere epoch, `''` when none. */
   epoch(): string
   /** Starts a new logout-everywhere epoch and returns it. */
@@ -155,6 +195,11 @@ export function openTab(name: string, copy: boolean): TabStorage | { error: unkn
   }
   const recordKey = (): string => `tab-keystore/tab/${id}/${name}`
   const logoutKey = `tab-keystore/logout/${name}`
+  const record = (): TabRecord | undefined | null => (id === null ? undefined : parseRecord(get(local, recordKey())))
+  const store = (record: Omit<TabRecord, 't'>): boolean => {
+    const p = (record.p ?? []).slice(-MAX_PAGES)
+    return set(local, recordKey(), JSON.stringify({ ...record, v: record.v.slice(-MAX_VOUCHED), p, t: Date.now() }))
+  }
   return {
     takeSealed() {
       const text = get(session, sealedKey)
@@ -163,22 +208,23 @@ export function openTab(name: string, copy: boolean): TabStorage | { error: unkn
     },
     seal: (text) => session.setItem(sealedKey, text),
     unseal: () => remove(session, sealedKey),
-    record() {
-      if (id === null) return undefined
-      try {
-        const parsed: unknown = JSON.parse(get(local, recordKey()) ?? 'null')
-        return isRecord(parsed) ? parsed : null
-      } catch {
-        return null
-      }
-    },
+    record,
     owns: (key) => id !== null && key === recordKey(),
-    write(record) {
+    write(written) {
       if (id === null && !set(session, idKey, (id = token()))) return ((id = null), false)
-      if (set(local, recordKey(), JSON.stringify({ ...record, v: record.v.slice(-MAX_VOUCHED), t: Date.now() })))
-        return true
+      // The pages of the tab stay named, whichever page writes.
+      if (store({ ...written, p: written.p ?? record()?.p ?? [] })) return true
       remove(local, recordKey())
       return false
+    },
+    publish(page, pub) {
+      const now = record()
+      if (!now) return
+      const p = (now.p ?? []).filter((named) => named[0] !== page)
+      if (pub) p.push([page, pub])
+      // Refused (storage full): the page is not named, and no seal is made for it. The
+      // record stays: it names the same state as before.
+      store({ ...now, p })
     },
     epoch: () => get(local, logoutKey) ?? '',
     logout() {

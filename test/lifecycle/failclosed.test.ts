@@ -2,7 +2,19 @@ import { describe, expect, it, vi } from 'vitest'
 import { context } from '../../src/lifecycle/placement'
 import { seal, tag } from '../../src/seal'
 import { readShare } from '../../src/share'
-import { fakeNavigation, fire, freshTabs, hasPageswap, leave, open, record, refusing, setRecord, shareOf } from './page'
+import {
+  fakeNavigation,
+  fire,
+  freshTabs,
+  hasPageswap,
+  leave,
+  open,
+  record,
+  recordWritten,
+  refusing,
+  setRecord,
+  shareOf,
+} from './page'
 
 // Fail closed: what the library cannot observe or could not write, it does not trust
 // (DESIGN.md). Each case has a control that goes the other way; e2e/failclosed.test.js
@@ -281,9 +293,8 @@ describe('a logout holds whenever it is called', () => {
     fire('pagehide', { persisted: true })
     pageshow()
     // The page it left, in its pagehide (after this pageshow in Chromium), logs out: the record says empty.
-    const key = Object.keys(localStorage).find((k) => k.startsWith('tab-keystore/tab/'))!
     setRecord({ g: '00000000000000e1', n: 0, w: 'live' })
-    fire('storage', { key })
+    recordWritten()
     expect([store.size, events.at(-1)]).toEqual([0, 'cleared:other-page:1'])
     expect(record()).toMatchObject({ g: '00000000000000e1', n: 0, w: 'live' })
   })
@@ -293,12 +304,11 @@ describe('a logout holds whenever it is called', () => {
     store.set('k', 'v')
     fire('pagehide', { persisted: true })
     pageshow()
-    const key = Object.keys(localStorage).find((k) => k.startsWith('tab-keystore/tab/'))!
     setRecord({ g: '00000000000000e1', n: 0, w: 'live' })
     const now = Date.now()
     vi.spyOn(Date, 'now').mockReturnValue(now + 10_000)
-    fire('storage', { key })
-    fire('storage', { key: 'something-else' })
+    recordWritten()
+    fire('storage', { key: 'something-else', newValue: JSON.stringify(record()) })
     expect(store.get('k')).toBe('v')
   })
 

@@ -170,6 +170,11 @@ export function record(): Record<string, unknown> | undefined {
   return key ? JSON.parse(localStorage.getItem(key)!) : undefined
 }
 
+/** The `storage` event another page's write of the record fires here: its key and the value written. */
+export function recordWritten(newValue: string = JSON.stringify(record() ?? null)): void {
+  fire('storage', { key: Object.keys(localStorage).find((k) => KEY.test(k)), newValue })
+}
+
 export function setRecord(change: Record<string, unknown>): void {
   const key = Object.keys(localStorage).find((k) => KEY.test(k))!
   localStorage.setItem(key, JSON.stringify({ ...record(), ...change }))

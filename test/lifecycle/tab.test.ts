@@ -118,4 +118,30 @@ describe("the tab's storage", () => {
     vi.spyOn(window, 'localStorage', 'get').mockReturnValue(null as never)
     expect(openTab('app', false)).toHaveProperty('error')
   })
+
+  it('names the pages of the tab (public keys): kept by every write, the newest 8, and a refused one leaves the record as it was', () => {
+    const storage = tab()
+    storage.publish('p0', 'k0')
+    expect(storage.record()).toBeUndefined()
+    storage.write(record)
+    for (let i = 0; i < 10; i++) storage.publish(`p${i}`, `k${i}`)
+    storage.publish('p5', undefined)
+    expect(storage.record()!.p).toEqual([2, 3, 4, 6, 7, 8, 9].map((i) => [`p${i}`, `k${i}`]))
+    storage.write({ ...record, g: '00000000000000b2' })
+    expect(storage.record()).toMatchObject({ g: '00000000000000b2', p: expect.arrayContaining([['p9', 'k9']]) })
+    const before = localStorage.getItem(Object.keys(localStorage).find((k) => k.startsWith('tab-keystore/tab/'))!)
+    refusing(
+      localStorage,
+      () => true,
+      () => storage.publish('p10', 'k10'),
+    )
+    expect(localStorage.getItem(Object.keys(localStorage).find((k) => k.startsWith('tab-keystore/tab/'))!)).toBe(before)
+    // Control: a refused write of the state removes the record (it would vouch for an older state).
+    refusing(
+      localStorage,
+      () => true,
+      () => storage.write(record),
+    )
+    expect(storage.record()).toBeNull()
+  })
 })
