@@ -5,7 +5,7 @@ import { Peers } from './peers'
 
 export type { TabHost } from './keeper'
 import { type Intent, type NavigateEventLike, load, navigation } from './placement'
-import { type TabStorage, openTab } from './tab'
+import { type TabStorage, openTab, parseRecord } from './tab'
 
 /** A store's tie to its tab, present only in a browser window with usable sessionStorage. */
 export interface TabLink {
@@ -397,7 +397,13 @@ class Lifecycle implements TabLink {
   #heard(event: StorageEvent): void {
     const { state, restoredAt } = this.#page
     if ((state !== ACTIVE && state !== HIDDEN) || !this.#tab.owns(event.key)) return
-    const record = this.#tab.record()
+    // What the other page wrote, not what this page reads now: after a large write by a
+    // page of another process (a full localStorage), Chromium shows a restored page a
+    // stale localStorage for a while, whose record may name this page's own generation,
+    // and this page's write then wins over the newer one; the writes it missed arrive as
+    // these events (measured: e2e/walk.js, trace "set a s0; link; wipe; away; link;
+    // fill; set a s1; back; back").
+    const record = parseRecord(event.newValue)
     // A page of the tab that came after this one names itself.
     this.#meet(record)
     if (this.#opening) return this.#retry(record)
