@@ -61,6 +61,8 @@ export interface Page {
   sealedHidden: boolean
   /** When the page last came back from the cache: the page it left may still write (`#heard`). */
   restoredAt: number
+  /** When the newest record the page acted on since was written: `storage` events Chromium queued while it sat in the cache are older. */
+  seenAt: number
 }
 
 /** A fresh page's state, from the tab's record as it found it. */
@@ -77,6 +79,7 @@ export const freshPage = (record: TabRecord | undefined | null): Page => ({
   persistent: false,
   sealedHidden: false,
   restoredAt: -Infinity,
+  seenAt: 0,
 })
 
 /**
@@ -119,7 +122,7 @@ export class Keeper {
   place(intent: Intent): void {
     const size = this.#host.size()
     const { state } = this.#page
-    const pages = size && state !== 'active' && state !== 'hidden' ? this.#tab.record()?.p : undefined
+    const pages = size && state !== 'active' && state !== 'hidden' ? this.#pages() : undefined
     // Encoded only to be sealed: not for another origin unless to pages of the tab, nor
     // without keys. (Encoding also runs the idle check; keys kept in memory for another
     // origin meet it on their return.)
@@ -216,9 +219,16 @@ export class Keeper {
       ...(s ? { s } : {}),
     }
     // The seal to other pages is a bonus: refused, the record goes without it.
-    const written = (e && this.#tab.write({ ...record, e })) || this.#tab.write(record)
+    const written =
+      (e && this.#tab.write({ ...record, e }, this.#peers.known())) || this.#tab.write(record, this.#peers.known())
     if (!written && !s) this.#host.report('quota')
     return written
+  }
+
+  /** The pages of the tab to seal to: as the record names them, or as this page knew them when the record is gone. */
+  #pages(): unknown[] {
+    const record = this.#tab.record()
+    return record ? (record.p ?? []) : this.#peers.known()
   }
 
   /**

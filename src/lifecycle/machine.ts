@@ -299,6 +299,7 @@ class Lifecycle implements TabLink {
     this.#host.returned(this.#tab.epoch(), record?.a ?? 0)
     page.left = undefined
     page.restoredAt = Date.now()
+    page.seenAt = record?.t ?? 0
     const caught = this.#keep.catchUp(record)
     this.#keep.vouchAgain(record)
     // Rewritten on every return: WebKit cleared it, Chromium shows this page a stale view,
@@ -382,7 +383,7 @@ class Lifecycle implements TabLink {
     if (!pub || !record || this.#page.state === GONE) return
     const pages = record.p ?? []
     if (!pages.some((page) => page[0] === id)) this.#tab.publish(id, pub)
-    void this.#peers.derive(pages.map((page) => page[1]))
+    this.#peers.meet(pages)
   }
 
   /**
@@ -397,13 +398,16 @@ class Lifecycle implements TabLink {
   #heard(event: StorageEvent): void {
     const { state, restoredAt } = this.#page
     if ((state !== ACTIVE && state !== HIDDEN) || !this.#tab.owns(event.key)) return
-    // What the other page wrote, not what this page reads now: after a large write by a
-    // page of another process (a full localStorage), Chromium shows a restored page a
-    // stale localStorage for a while, whose record may name this page's own generation,
-    // and this page's write then wins over the newer one; the writes it missed arrive as
-    // these events (measured: e2e/walk.js, trace "set a s0; link; wipe; away; link;
-    // fill; set a s1; back; back").
-    const record = parseRecord(event.newValue)
+    // What the other page wrote, when it is newer than what this page last acted on:
+    // after a large write by a page of another process (a full localStorage), Chromium
+    // shows a restored page a stale localStorage for a while, whose record may name this
+    // page's own generation, and this page's write then wins over the newer one; the
+    // writes it missed arrive as these events (measured: e2e/walk.js, trace "set a s0;
+    // link; wipe; away; link; fill; set a s1; back; back"). Older ones are what Chromium
+    // queued while the page sat in the cache: the record as it reads it counts then.
+    const written = parseRecord(event.newValue)
+    const record = written && written.t >= this.#page.seenAt ? written : this.#tab.record()
+    if (record) this.#page.seenAt = Math.max(this.#page.seenAt, record.t)
     // A page of the tab that came after this one names itself.
     this.#meet(record)
     if (this.#opening) return this.#retry(record)

@@ -19,6 +19,8 @@ import { type PageSeal, token } from './tab'
  */
 
 const X25519 = { name: 'X25519' }
+/** As many as a record names (tab.ts). */
+const MAX_KNOWN = 8
 const HEX_KEY = /^[0-9a-f]{64}$/
 
 /** A wrap's context: the generation it holds and the page it is for; the body's: the generation. */
@@ -41,6 +43,8 @@ export class Peers {
   readonly #deriving = new Map<string, Promise<void>>()
   /** Public keys no key came of (junk in the record). */
   readonly #failed = new Set<string>()
+  /** The pages of the tab this page has seen named, by id, newest last (`known`). */
+  readonly #named = new Map<string, string>()
   readonly #name: string
 
   /** Makes the pair, off the load's critical path; `ready` is called once it is made. */
@@ -56,6 +60,28 @@ export class Peers {
         ready()
       })
       .catch(() => undefined)
+  }
+
+  /** The pages of a record's `p`: remembered (`known`), and the keys shared with them derived ahead. */
+  meet(pages: unknown[]): void {
+    for (const page of pages) {
+      const [id, pub] = Array.isArray(page) ? (page as unknown[]) : []
+      if (typeof id !== 'string' || typeof pub !== 'string' || !this.#derivable(pub)) continue
+      this.#named.delete(id)
+      this.#named.set(id, pub)
+    }
+    while (this.#named.size > MAX_KNOWN) this.#named.delete(this.#named.keys().next().value!)
+    void this.derive([...this.#named.values()])
+  }
+
+  /**
+   * The pages this page knows of, itself included once its pair is made: a record gone
+   * (an app cleared localStorage, a refused write) is written again with them, so that
+   * pages in the cache, which cannot name themselves again, are still sealed to.
+   */
+  known(): [string, string][] {
+    const pages = [...this.#named].filter(([id]) => id !== this.id)
+    return this.pub ? [...pages, [this.id, this.pub]] : pages
   }
 
   /** Derives the keys shared with the pages of public keys `pubs` not derived yet; resolves once none is under way, undefined when none was. */

@@ -309,6 +309,16 @@ describe('a logout holds whenever it is called', () => {
     expect([store.size, events.at(-1)]).toEqual([0, 'cleared:other-page:1'])
   })
 
+  it('control: a write older than the record this page read on return (a storage event Chromium queued while it sat in the cache) does not count', async () => {
+    const { store } = await open()
+    store.set('k', 'v')
+    fire('pagehide', { persisted: true })
+    const read = record()!.t as number
+    pageshow()
+    recordWritten(JSON.stringify({ ...record(), g: '00000000000000e1', n: 0, w: 'live', t: read - 1 }))
+    expect(store.get('k')).toBe('v')
+  })
+
   it('control: the same write long after the return (a duplicated tab sharing the record) does not touch the page shown', async () => {
     const { store } = await open()
     store.set('k', 'v')

@@ -125,7 +125,7 @@ describe('a page back from the cache, over a share it cannot read (machine.ts)',
   const named = (n: number): Promise<void> => vi.waitFor(() => expect(record()?.p).toHaveLength(n))
 
   /** Page A sets k=v1 and goes into the cache; page B takes it, sets k=v2, and leaves for another site. */
-  async function aThenB(): Promise<Awaited<ReturnType<typeof open>>> {
+  async function aThenB({ wipe = false } = {}): Promise<Awaited<ReturnType<typeof open>>> {
     const a = await open()
     a.store.set('k', 'v1')
     await named(1)
@@ -137,6 +137,8 @@ describe('a page back from the cache, over a share it cannot read (machine.ts)',
     // B derives the key it shares with A off the load's path.
     await new Promise((resolve) => setTimeout(resolve, 20))
     fire('pageswap', { activation: null })
+    // The app clears localStorage as the page goes: the record, and the pages it named, are gone.
+    if (wipe) localStorage.clear()
     fire('pagehide', { persisted: true })
     expect(record()).toMatchObject({ w: 'away', n: 1 })
     expect((record()!.e as PageSeal).r).toHaveLength(1)
@@ -152,6 +154,13 @@ describe('a page back from the cache, over a share it cannot read (machine.ts)',
     expect([a.store.get('k'), a.errors, a.events]).toEqual(['v2', [], ['updated:k', 'restored:history:1']])
     expect(record()).toMatchObject({ w: 'live', n: 1 })
     expect(record()!.e).toBeUndefined()
+  })
+
+  it('after the app cleared localStorage, the leaving page still seals to the pages it knew, and names them again', async () => {
+    const a = await aThenB({ wipe: true })
+    expect(record()!.p).toHaveLength(2)
+    await vi.waitFor(() => expect(a.store.pending).toBe(false))
+    expect([a.store.get('k'), a.errors]).toEqual(['v2', []])
   })
 
   it('a change made while it waits: fail closed, its keys go, told (stale)', async () => {
