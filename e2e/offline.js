@@ -52,7 +52,11 @@ export function openOffline(text, share, store) {
   }
 }
 
-/** Every sealed state in what the library wrote: sessionStorage seals, and records carrying one. */
+/**
+ * Every sealed state in what the library wrote: sessionStorage seals, records carrying
+ * one, and the seals to the pages of the tab a record carries (`kind: 'pages'`: the body
+ * and each page's wrap, which the README says are the same envelope under other keys).
+ */
 export function sealsIn(writes) {
   const seals = []
   for (const { at, area, key, value } of writes) {
@@ -60,8 +64,9 @@ export function sealsIn(writes) {
     if (area === 'session' && key.startsWith('tab-keystore:')) seals.push({ at, key, text: value })
     if (area === 'local' && key.startsWith('tab-keystore/tab/')) {
       try {
-        const { s } = JSON.parse(value)
+        const { s, e } = JSON.parse(value)
         if (s) seals.push({ at, key, text: s })
+        if (e) for (const text of [e.c, ...e.r.map(([, wrap]) => wrap)]) seals.push({ at, key, text, kind: 'pages' })
       } catch {
         // not a record
       }
