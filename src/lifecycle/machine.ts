@@ -299,7 +299,8 @@ class Lifecycle implements TabLink {
     this.#host.returned(this.#tab.epoch(), record?.a ?? 0)
     page.left = undefined
     page.restoredAt = Date.now()
-    page.seenAt = record?.t ?? 0
+    // Without a record, what was written before the return is older than its removal.
+    page.seenAt = record?.t ?? page.restoredAt
     const caught = this.#keep.catchUp(record)
     this.#keep.vouchAgain(record)
     // Rewritten on every return: WebKit cleared it, Chromium shows this page a stale view,
