@@ -306,7 +306,7 @@ class Lifecycle implements TabLink {
     // Rewritten on every return: WebKit cleared it, Chromium shows this page a stale view,
     // and Firefox restores it (and its first reload reverts a write made now: measured).
     this.#share.show(true)
-    this.#meet(this.#tab.record())
+    this.#meet(this.#tab.record(), true)
     this.#caught(caught, true)
   }
 
@@ -375,15 +375,16 @@ class Lifecycle implements TabLink {
   }
 
   /**
-   * The pages of the tab `record` names: this page is among them while it lives, and the
-   * keys it shares with the others are derived ahead, for its seals as it leaves and its
-   * next return.
+   * The pages of the tab `record` names: this page is among them while it lives (the
+   * newest last after each return, as the cache evicts the pages shown least recently),
+   * and the keys it shares with the others are derived ahead, for its seals as it leaves
+   * and its next return.
    */
-  #meet(record: ReturnType<TabStorage['record']>): void {
+  #meet(record: ReturnType<TabStorage['record']>, returned = false): void {
     const { id, pub } = this.#peers
     if (!pub || !record || this.#page.state === GONE) return
     const pages = record.p ?? []
-    if (!pages.some((page) => page[0] === id)) this.#tab.publish(id, pub)
+    if (returned || !pages.some((page) => page[0] === id)) this.#tab.publish(id, pub)
     this.#peers.meet(pages)
   }
 

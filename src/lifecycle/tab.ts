@@ -73,10 +73,11 @@ export interface PageSeal {
 }
 
 /**
- * How many pages a record names: Chromium keeps at most 6 pages of a tab in its cache,
- * Firefox 8 (their defaults); a page that fell off the end drops its keys, told, on a
- * return that missed a change. Pages that unload remove themselves; a page the cache
- * evicted stays named until it falls off.
+ * How many pages a record names, the one shown last at the end: Chromium keeps at most 6
+ * pages of a tab in its cache and evicts the one shown least recently, Firefox at most 8
+ * (their defaults); a page that fell off the end drops its keys, told, on a return that
+ * missed a change. Pages that unload remove themselves; a page the cache evicted stays
+ * named until it falls off.
  */
 const MAX_PAGES = 8
 

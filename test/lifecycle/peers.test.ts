@@ -122,18 +122,18 @@ describe('keys of the pages of a tab (peers.ts)', () => {
 
 describe('a page back from the cache, over a share it cannot read (machine.ts)', () => {
   freshTabs()
-  const named = (n: number): Promise<void> => vi.waitFor(() => expect(record()?.p).toHaveLength(n))
+  const listed = (n: number): Promise<void> => vi.waitFor(() => expect(record()?.p).toHaveLength(n))
 
   /** Page A sets k=v1 and goes into the cache; page B takes it, sets k=v2, and leaves for another site. */
   async function aThenB({ wipe = false } = {}): Promise<Awaited<ReturnType<typeof open>>> {
     const a = await open()
     a.store.set('k', 'v1')
-    await named(1)
+    await listed(1)
     const cachedA = cache()
     const b = await open()
     expect(b.store.get('k')).toBe('v1')
     b.store.set('k', 'v2')
-    await named(2)
+    await listed(2)
     // B derives the key it shares with A off the load's path.
     await new Promise((resolve) => setTimeout(resolve, 20))
     fire('pageswap', { activation: null })
@@ -143,9 +143,12 @@ describe('a page back from the cache, over a share it cannot read (machine.ts)',
     expect(record()).toMatchObject({ w: 'away', n: 1 })
     expect((record()!.e as PageSeal).r).toHaveLength(1)
     a.events.length = 0
+    named = ((record()?.p as [string, string][] | undefined) ?? []).map(([id]) => id)
     comeBack(cachedA, { hide: false })
     return a
   }
+  /** The ids the record named before A came back: A's, then B's. */
+  let named: string[] = []
 
   it('takes the newer state sealed to it: pending and showing no key meanwhile, then told as changes', async () => {
     const a = await aThenB()
@@ -154,6 +157,8 @@ describe('a page back from the cache, over a share it cannot read (machine.ts)',
     expect([a.store.get('k'), a.errors, a.events]).toEqual(['v2', [], ['updated:k', 'restored:history:1']])
     expect(record()).toMatchObject({ w: 'live', n: 1 })
     expect(record()!.e).toBeUndefined()
+    // The page shown last is named last: the cache evicts the page shown least recently.
+    expect((record()!.p as [string, string][]).map(([id]) => id)).toEqual([named[1], named[0]])
   })
 
   it('after the app cleared localStorage, the leaving page still seals to the pages it knew, and names them again', async () => {
