@@ -218,9 +218,12 @@ export class Keeper {
       v: this.#page.vouched,
       ...(s ? { s } : {}),
     }
-    // The seal to other pages is a bonus: refused, the record goes without it.
-    const written =
-      (e && this.#tab.write({ ...record, e }, this.#peers.known())) || this.#tab.write(record, this.#peers.known())
+    // The seal to other pages is a bonus: refused, the record goes without it. The writer
+    // is the page shown, or the one leaving: named last, as the one shown most recently.
+    const { id, pub } = this.#peers
+    const self: [string, string] | undefined = pub ? [id, pub] : undefined
+    const known = this.#peers.known()
+    const written = (e && this.#tab.write({ ...record, e }, known, self)) || this.#tab.write(record, known, self)
     if (!written && !s) this.#host.report('quota')
     return written
   }

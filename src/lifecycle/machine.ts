@@ -306,8 +306,8 @@ class Lifecycle implements TabLink {
     // Rewritten on every return: WebKit cleared it, Chromium shows this page a stale view,
     // and Firefox restores it (and its first reload reverts a write made now: measured).
     this.#share.show(true)
-    this.#meet(this.#tab.record(), true)
     this.#caught(caught, true)
+    this.#meet(this.#tab.record())
   }
 
   /**
@@ -375,16 +375,17 @@ class Lifecycle implements TabLink {
   }
 
   /**
-   * The pages of the tab `record` names: this page is among them while it lives (the
-   * newest last after each return, as the cache evicts the pages shown least recently),
-   * and the keys it shares with the others are derived ahead, for its seals as it leaves
-   * and its next return.
+   * The pages of the tab `record` names: this page is among them while it lives (named
+   * last by each of its writes of the record: the cache evicts the page shown least
+   * recently), and the keys it shares with the others are derived ahead, for its seals as
+   * it leaves and its next return. Not while it waits: no write of its own may come
+   * between the page it left and that page's seal.
    */
-  #meet(record: ReturnType<TabStorage['record']>, returned = false): void {
+  #meet(record: ReturnType<TabStorage['record']>): void {
     const { id, pub } = this.#peers
     if (!pub || !record || this.#page.state === GONE) return
     const pages = record.p ?? []
-    if (returned || !pages.some((page) => page[0] === id)) this.#tab.publish(id, pub)
+    if (!this.#opening && !pages.some((page) => page[0] === id)) this.#tab.publish(id, pub)
     this.#peers.meet(pages)
   }
 

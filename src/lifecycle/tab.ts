@@ -142,9 +142,10 @@ export interface TabStorage {
    * Writes the record (creating the tab's id on first use); false when storage refused it,
    * and then the old record is removed: a record that stays behind would vouch for an
    * older state (a full localStorage refuses only writes that grow). The pages it names
-   * stay as they are, or are `pages` where the record was gone.
+   * stay as they are, or are `pages` where the record was gone; the writer, `self`, is
+   * named last (the page shown most recently).
    */
-  write(record: Omit<TabRecord, 't'>, pages?: [string, string][]): boolean
+  write(record: Omit<TabRecord, 't'>, pages?: [string, string][], self?: [string, string]): boolean
   /** Names page `id` in the record with public key `pub`, or (`undefined`) no longer; nothing while the tab has no record. */
   publish(id: string, pub: string | undefined): void
   /** The logout-everywhere epoch, `''` when none. */
@@ -212,11 +213,12 @@ export function openTab(name: string, copy: boolean): TabStorage | { error: unkn
     unseal: () => remove(session, sealedKey),
     record,
     owns: (key) => id !== null && key === recordKey(),
-    write(written, pages = []) {
+    write(written, pages = [], self) {
       if (id === null && !set(session, idKey, (id = token()))) return ((id = null), false)
       // The pages of the tab stay named, whichever page writes.
       const now = record()
-      if (store({ ...written, p: written.p ?? (now ? (now.p ?? []) : pages) })) return true
+      const named = (written.p ?? (now ? (now.p ?? []) : pages)).filter((page) => page[0] !== self?.[0])
+      if (store({ ...written, p: self ? [...named, self] : named })) return true
       remove(local, recordKey())
       return false
     },
