@@ -6,12 +6,12 @@
 // other site the share, a seal written before that visit opens (the path the threat model
 // says remains).
 import assert from 'node:assert/strict'
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
+import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import { collect, engine, named, open, pageUrl, setup } from './helpers.js'
-import { openOffline, sealsIn, sealsInBytes, sharesIn } from './offline.js'
+import { openFromDisk, openOffline, sealsIn, sharesIn } from './offline.js'
 
 const writes = []
 const env = setup({
@@ -154,31 +154,6 @@ test(
     await context.close()
   },
 )
-
-/**
- * What a disk reader opens in the files under `dir` with `shares`: every run of text in the
- * packing's range (both byte alignments), tried from every unit a seal can start with to
- * every end, as nothing in the file says where a value ends.
- */
-async function openFromDisk(dir, shares) {
-  const opened = new Set()
-  for (const entry of await readdir(dir, { recursive: true, withFileTypes: true })) {
-    if (!entry.isFile()) continue
-    const bytes = await readFile(join(entry.parentPath ?? entry.path, entry.name))
-    for (const run of [...sealsInBytes(bytes), ...sealsInBytes(bytes.subarray(1))]) {
-      for (let start = 0; start < run.length - 400; start++) {
-        if (run.charCodeAt(start) > 0x801) continue
-        for (let end = start + 400; end <= run.length; end++) {
-          for (const share of shares) {
-            const plain = openOffline(run.slice(start, end), share, 'e2e')
-            if (plain) opened.add(`${shares.indexOf(share)}:${Buffer.from(plain).toString('latin1')}`)
-          }
-        }
-      }
-    }
-  }
-  return [...opened]
-}
 
 test(
   named(

@@ -2,6 +2,8 @@
 // src/): takes a sealed state as a disk reader finds it, and the shares a visited site
 // saw in window.name, and tries to open it. Used by e2e/atrest.test.js.
 import { chacha20poly1305 } from '@noble/ciphers/chacha.js'
+import { readdir, readFile } from 'node:fs/promises'
+import { join } from 'node:path'
 
 const BASE = 0x800
 
@@ -94,4 +96,36 @@ export function sealsInBytes(bytes, min = 400) {
   }
   flush(bytes.length - (bytes.length % 2))
   return found
+}
+
+/**
+ * What a disk reader opens in the files under `dir` with `shares`: every run of text in the
+ * packing's range (both byte alignments), tried from every unit a seal can start with to
+ * every end, as nothing in the file says where a value ends.
+ */
+export async function openFromDisk(dir, shares) {
+  const opened = new Set()
+  for (const run of await runsOnDisk(dir)) {
+    for (let start = 0; start < run.length - 400; start++) {
+      if (run.charCodeAt(start) > 0x801) continue
+      for (let end = start + 400; end <= run.length; end++) {
+        for (const share of shares) {
+          const plain = openOffline(run.slice(start, end), share, 'e2e')
+          if (plain) opened.add(`${shares.indexOf(share)}:${Buffer.from(plain).toString('latin1')}`)
+        }
+      }
+    }
+  }
+  return [...opened]
+}
+
+/** Every run of text in the packing's range in the files under `dir`, in both byte alignments. */
+export async function runsOnDisk(dir) {
+  const runs = []
+  for (const entry of await readdir(dir, { recursive: true, withFileTypes: true })) {
+    if (!entry.isFile()) continue
+    const bytes = await readFile(join(entry.parentPath ?? entry.path, entry.name))
+    runs.push(...sealsInBytes(bytes), ...sealsInBytes(bytes.subarray(1)))
+  }
+  return runs
 }

@@ -4,8 +4,13 @@
 // hostile side: that seal opens in no other page nor tab, an older one is refused, and a
 // page the record does not name meets the old rule (its keys go, told).
 import assert from 'node:assert/strict'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { test } from 'node:test'
-import { engine, eventsOf, named, open, pageUrl, setup } from './helpers.js'
+import { collect, engine, eventsOf, named, open, pageUrl, setup } from './helpers.js'
+import { openFromDisk, runsOnDisk, sealsIn, sharesIn } from './offline.js'
+import { startServer } from './server.js'
 
 const env = setup({ bfcache: true })
 let n = 0
@@ -232,5 +237,65 @@ test(
     assert.equal(await tampered(page), 'removed')
     assert.deepEqual([await keys(page), await errors(page)], [{}, ['stale']])
     await context.close()
+  },
+)
+
+test(
+  named(
+    "25.3 Chromium, from the profile's own files after the browser closed: the seal to the pages of the tab opens with no share the tab ever had, nor with what the site saw",
+  ),
+  {
+    skip:
+      engine.name !== 'chromium' && 'a profile driven page in Chromium only (the other engines show no site the share)',
+    timeout: 180_000,
+  },
+  async () => {
+    const writes = []
+    const spy = await startServer({ api: collect('/spy', writes) })
+    const dir = await mkdtemp(join(tmpdir(), 'tab-keystore-peers-'))
+    const url = () => pageUrl(spy.origin, `?spy&disk=${++n}`)
+    const browser = await engine.launchProfile(dir, url(), { bfcache: true })
+    try {
+      const { page } = browser
+      await page.ready()
+      const own = []
+      await page.eval(() => window.store.set('a', 'sealed to the pages of the tab'))
+      own.push(...sharesIn(await page.eval(() => window.name)))
+      await page.navigate(url())
+      await page.eval(() => window.store.set('b', 'sealed to the pages of the tab'))
+      own.push(...sharesIn(await page.eval(() => window.name)))
+      await page.sleep(100)
+      // The address bar: Chromium shows the site the share; the page seals only to the first page.
+      await page.goto(`${spy.otherSite}/e2e/pages/peek.html?disk=${++n}`, { ready: false })
+      await page.waitFor((origin) => location.origin === origin && window.ready === true, [spy.otherSite])
+      const saw = sharesIn(await page.eval(() => window.name))
+      await page.sleep(1000)
+      await browser.close()
+      const sealed = sealsIn(writes).filter((s) => s.kind === 'pages')
+      assert.ok(sealed.length >= 2, 'the page sealed to the first page as it left (body and wrap)')
+      assert.equal(saw.length, 1, 'Chromium showed the address-bar destination the share')
+      const runs = await runsOnDisk(dir)
+      const body = sealed.at(-2).text
+      assert.ok(
+        runs.some((run) => run.includes(body.slice(1, 200))),
+        'control: the seal to the pages reached the disk, and the scan finds it',
+      )
+      const opened = await openFromDisk(
+        dir,
+        [...saw, ...own].map((s) => s.share),
+      )
+      assert.deepEqual(
+        opened.filter((p) => p.includes('sealed to the pages')),
+        [],
+        'no share the tab had, nor what the site saw, opens it',
+      )
+      console.log(
+        `[chromium] on disk: the seal to the pages found; ${opened.length} seal(s) open with the tab's shares, none of it`,
+      )
+    } finally {
+      await browser.close().catch(() => undefined)
+      await spy.close()
+      await rm(dir, { recursive: true, force: true })
+    }
   },
 )
