@@ -23,34 +23,41 @@ const tampered = (page) => page.eval(() => localStorage.getItem('tampered'))
 const persisted = async (page) => (await eventsOf(page, 'pageshow')).at(-1)?.persisted
 /** The record of the tab as the shown page finds it (no secrets: public keys and ciphertexts). */
 const record = (page) =>
-  page.eval(() => {
-    const found = Object.entries(localStorage).find(([k]) => k.startsWith('tab-keystore/tab/'))
-    return found && JSON.parse(found[1])
-  })
+  page.eval(() =>
+    JSON.parse(localStorage.getItem(`tab-keystore/tab/${sessionStorage.getItem('tab-keystore/tab/e2e')}/e2e`)),
+  )
 
 /**
  * Set a=1, link, link to X, a link back into the app (a new page: a=1 stayed with the page
- * left for X, told), set b=2, then `history.go(-2)`, over X's entry, to the second page,
- * which the cache kept: the share it holds is not the one the later page sealed with
- * (Chromium: moved on since X could read it; Firefox and WebKit: cleared by X's visit).
- * `tamper`, run in the later page, rewrites what it writes to the record as it leaves.
+ * left for X, told), set b: the page it returns, once it knows the pages before it.
  */
-async function overAnotherSite(context, tamper) {
+async function laterPage(context, b = '2') {
   const page = await open(context, app())
   await page.eval(() => window.store.set('a', '1'))
   await page.navigate(app())
   await page.navigate(other())
   await page.navigate(app())
   assert.deepEqual([await keys(page), await errors(page)], [{}, ['left-origin']], 'the new page lost a=1, told')
-  await page.eval(() => window.store.set('b', '2'))
+  await page.eval((b) => window.store.set('b', b), b)
   // The page's key pair and the keys it shares with the pages before it are made off the
   // load's path: a user takes longer than this to click.
   await page.waitFor(
     () =>
-      window.store &&
-      JSON.parse(Object.entries(localStorage).find(([k]) => k.startsWith('tab-keystore/tab/'))[1]).p.length >= 3,
+      JSON.parse(localStorage.getItem(`tab-keystore/tab/${sessionStorage.getItem('tab-keystore/tab/e2e')}/e2e`)).p
+        .length >= 3,
   )
   await page.sleep(50)
+  return page
+}
+
+/**
+ * The later page goes `history.go(-2)`, over X's entry, to the second page, which the
+ * cache kept: the share it holds is not the one the later page sealed with (Chromium:
+ * moved on since X could read it; Firefox and WebKit: cleared by X's visit). `tamper`, run
+ * in the later page, rewrites what it writes to the record as it leaves.
+ */
+async function overAnotherSite(context, tamper) {
+  const page = await laterPage(context)
   if (tamper) await page.eval(tamper)
   await page.go(-2)
   assert.equal(await persisted(page), true, 'the page came back from the back/forward cache')
@@ -127,16 +134,7 @@ test(
   async () => {
     const context = await env.browser.newContext()
     // Tab A leaves a seal to its pages in its record (its page goes Back, over X, to a page in the cache).
-    const a = await open(context, app())
-    await a.eval(() => window.store.set('a', 'tab A'))
-    await a.navigate(app())
-    await a.navigate(other())
-    await a.navigate(app())
-    await a.eval(() => window.store.set('b', 'tab A'))
-    await a.waitFor(
-      () => JSON.parse(Object.entries(localStorage).find(([k]) => k.startsWith('tab-keystore/tab/'))[1]).p.length >= 3,
-    )
-    await a.sleep(50)
+    const a = await laterPage(context, 'tab A')
     await a.eval(() => {
       const { setItem } = Storage.prototype
       Storage.prototype.setItem = function (key, value) {
@@ -171,16 +169,7 @@ test(
 
 test(named('25.3 an older seal to the same page, replayed under the newer generation, is refused'), async () => {
   const context = await env.browser.newContext()
-  const page = await open(context, app())
-  await page.eval(() => window.store.set('a', '1'))
-  await page.navigate(app())
-  await page.navigate(other())
-  await page.navigate(app())
-  await page.eval(() => window.store.set('b', 'old'))
-  await page.waitFor(
-    () => JSON.parse(Object.entries(localStorage).find(([k]) => k.startsWith('tab-keystore/tab/'))[1]).p.length >= 3,
-  )
-  await page.sleep(50)
+  const page = await laterPage(context, 'old')
   // Keep the seal this page leaves with: b=old, to the earlier pages.
   await page.eval(() => {
     const { setItem } = Storage.prototype

@@ -409,7 +409,7 @@ class Lifecycle implements TabLink {
     // link; wipe; away; link; fill; set a s1; back; back"). Older ones are what Chromium
     // queued while the page sat in the cache: the record as it reads it counts then.
     const written = parseRecord(event.newValue)
-    const record = written && written.t >= this.#page.seenAt ? written : this.#tab.record()
+    const record = written && written.t > this.#page.seenAt ? written : this.#tab.record()
     if (record) this.#page.seenAt = Math.max(this.#page.seenAt, record.t)
     // A page of the tab that came after this one names itself.
     this.#meet(record)

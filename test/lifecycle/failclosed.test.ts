@@ -305,7 +305,7 @@ describe('a logout holds whenever it is called', () => {
     fire('pagehide', { persisted: true })
     pageshow()
     // localStorage as this page reads it still names this page's generation; the event does not.
-    recordWritten(JSON.stringify({ ...record(), g: '00000000000000e1', n: 0, w: 'live' }))
+    recordWritten(JSON.stringify({ ...record(), g: '00000000000000e1', n: 0, w: 'live', t: Date.now() + 1 }))
     expect([store.size, events.at(-1)]).toEqual([0, 'cleared:other-page:1'])
   })
 

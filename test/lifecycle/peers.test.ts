@@ -183,16 +183,22 @@ describe('a page back from the cache, over a share it cannot read (machine.ts)',
     expect([a.errors, record()!.n]).toEqual([['stale'], 0])
   })
 
-  it("Chromium: the page it left seals after this page's pageshow: it waits for that write, and takes it", async () => {
+  /** Chromium: page A, with k=v1, back from the cache while the page it left still holds the newer state (`live`). */
+  async function backBeforeTheSeal(gen: string): Promise<Awaited<ReturnType<typeof open>>> {
     hasPageswap(true)
     fakeNavigation(null, ['e1'])
     const a = await open()
     a.store.set('k', 'v1')
     await Promise.resolve()
     const cachedA = cache()
-    const gen = '00000000000000c3'
     setRecord({ g: gen, n: 1, w: 'live' })
     comeBack(cachedA, { hide: false })
+    return a
+  }
+
+  it("Chromium: the page it left seals after this page's pageshow: it waits for that write, and takes it", async () => {
+    const gen = '00000000000000c3'
+    const a = await backBeforeTheSeal(gen)
     expect([a.store.pending, a.store.keys()]).toEqual([true, []])
     // The page it left seals at last, for the traversal.
     const newer = new Map([['k', { value: 'v2', expiresAt: Infinity }]])
@@ -230,14 +236,7 @@ describe('a page back from the cache, over a share it cannot read (machine.ts)',
 
   it('Chromium: the page it left has not sealed yet (the record says live): waits for its write, or 3 s', async () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] })
-    hasPageswap(true)
-    fakeNavigation(null, ['e1'])
-    const a = await open()
-    a.store.set('k', 'v1')
-    await Promise.resolve()
-    const cachedA = cache()
-    setRecord({ g: '00000000000000c3', n: 1, w: 'live' })
-    comeBack(cachedA, { hide: false })
+    const a = await backBeforeTheSeal('00000000000000c3')
     expect([a.store.pending, a.store.keys()]).toEqual([true, []])
     vi.advanceTimersByTime(2999)
     expect([a.store.pending, a.errors]).toEqual([true, []])
