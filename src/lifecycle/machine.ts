@@ -104,7 +104,7 @@ class Lifecycle implements TabLink {
   /** This page's key pair, and the keys it shares with the other pages of the tab (peers.ts). */
   readonly #peers: Peers
   /** Back from the cache, the page waits to open the tab's newer state (`#wait`): the store is `pending`. */
-  #opening: { returning: boolean; timer: ReturnType<typeof setTimeout> } | undefined
+  #opening: { returning: boolean; timer: ReturnType<typeof setTimeout>; changed?: boolean } | undefined
   #scheduled = false
 
   constructor(name: string, host: TabHost, tab: TabStorage, share: ReturnType<typeof readShare>) {
@@ -432,6 +432,7 @@ class Lifecycle implements TabLink {
   changed(): void {
     const page = this.#page
     page.dirty = true
+    if (this.#opening) this.#opening.changed = true
     if (page.swapped) page.swapped.changed = true
     if (page.left) page.left.changed = true
     if (this.#scheduled) return
@@ -451,7 +452,7 @@ class Lifecycle implements TabLink {
   #settle(): void {
     const page = this.#page
     // A change while the page waits for a key: it made its state its own, an older one.
-    this.#abandon()
+    if (this.#opening?.changed) this.#abandon()
     // After `pagehide` (an app's own handler: a logout as the page goes), what was left
     // for the next page must not outlive the change: placed again, where the page went.
     if (page.left) {
