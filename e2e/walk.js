@@ -136,7 +136,9 @@ export async function walk({ context, server, seed, steps = 100, trace: given, l
   const tab = { entries: [{ site: 'A', url: appUrl() }], index: 0, opened, full: false }
   // `other`: how many times another site was shown in the tab (issue 25 counts the `stale`
   // drops of pages back from the cache after one); `broken`: how many times the app
-  // cleared or filled localStorage, where the tab's record, and the pages it names, may go.
+  // cleared, filled or emptied localStorage, where the tab's record, and the pages it
+  // names, may go (Chromium shows pages of other processes a stale localStorage after such
+  // a large write, and what they write from it can leave a page out: DESIGN.md).
   const model = { latest: new Map(), gen: 0, docs: new Map(), shown: undefined, other: 0, broken: 0 }
   const done = []
   lastDiag = undefined
@@ -402,6 +404,7 @@ export async function walk({ context, server, seed, steps = 100, trace: given, l
     } else if (op === 'unfill') {
       await page.eval(unfillLocalStorage)
       tab.full = false
+      model.broken++
     } else if (op === 'hook') {
       // One-shot, added after the store's own listener: the app's logout as the page goes.
       await page.eval((how) => {
