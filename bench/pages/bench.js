@@ -1,7 +1,7 @@
 // Runs in the benchmark page (cross-origin isolated, so performance.now() is precise to
 // a few microseconds). Both libraries live in this one page; runs are interleaved and
 // every figure is a median over repetitions, so the ratios compare like with like.
-import { Ours, Theirs, chacha20poly1305 } from '/bench/.scratch/libs.js'
+import { Ours, Peers, Theirs, chacha20poly1305 } from '/bench/.scratch/libs.js'
 
 const NAME = 'bench'
 const OUR_KEY = `tab-keystore:${NAME}`
@@ -325,3 +325,70 @@ window.benchSize = ({ count, secretBytes, iterations, opReps, theirs = true }) =
 window.benchOps = ({ count, secretBytes, opReps }) => opFigures(makeSecrets(count, secretBytes), opReps)
 
 window.ready = true
+
+/** A page's key pair, once made; and how long that took. */
+async function pageWithPair() {
+  const start = performance.now()
+  let ready
+  const done = new Promise((resolve) => (ready = resolve))
+  const peers = new Peers(NAME, () => ready())
+  await done
+  return { peers, made: performance.now() - start }
+}
+
+/**
+ * Issue 25: what sealing to the pages of the tab costs. As a page leaves: the state
+ * sealed under a data key, the key wrapped for each page (synchronous, in `pagehide`).
+ * At `pageshow`: the wrap and the body opened (synchronous), and, the first time the two
+ * pages meet, the key they share derived first (ECDH and HKDF, asynchronous: the store is
+ * `pending` meanwhile). A key pair at load, off its path.
+ */
+window.benchPages = async ({ stateBytes, recipients, iterations }) => {
+  const plain = randomBytes(stateBytes)
+  const sealer = (await pageWithPair()).peers
+  const made = []
+  const pages = []
+  for (let i = 0; i < recipients; i++) {
+    const page = await pageWithPair()
+    made.push(page.made)
+    pages.push(page.peers)
+  }
+  await sealer.derive(pages.map((p) => p.pub))
+  const named = pages.map((p) => [p.id, p.pub])
+  const gen = '00000000000000a1'
+  const seal = []
+  let sealed
+  for (let i = -1; i < iterations; i++) {
+    const start = performance.now()
+    sealed = sealer.seal(plain, named, gen)
+    if (i >= 0) seal.push(performance.now() - start)
+  }
+  const derive = []
+  const open = []
+  for (let i = -1; i < iterations; i++) {
+    // A fresh page each time: the first meeting, the key not derived yet.
+    const { peers } = await pageWithPair()
+    // The sealer derived its side while it was shown.
+    await sealer.derive([peers.pub])
+    const wrapped = sealer.seal(plain, [[peers.id, peers.pub]], gen)
+    const start = performance.now()
+    await peers.derive([sealer.pub])
+    const derived = performance.now()
+    const opened = peers.open(wrapped, gen)
+    const end = performance.now()
+    if (!(opened instanceof Uint8Array)) throw new Error('the seal to the page did not open')
+    if (i >= 0) {
+      derive.push(derived - start)
+      open.push(end - derived)
+    }
+  }
+  return {
+    stateBytes,
+    recipients,
+    sealedChars: sealed.c.length + sealed.r.reduce((n, [id, w]) => n + id.length + w.length, 0),
+    made: median(made),
+    seal: median(seal),
+    derive: median(derive),
+    open: median(open),
+  }
+}
