@@ -49,9 +49,9 @@ export class Peers {
 
   /**
    * Makes the pair off the load's critical path: in a task of its own, as even the call
-   * that starts it costs more than the rest of a small store's restore (Chromium: 1-key
-   * restore 0.13 ms, 0.36 ms with the call in the constructor, measured by `npm run
-   * bench`). `ready` is called once it is made.
+   * that starts it costs about as much as the rest of a small store's restore (Chromium:
+   * a 1-key restore took 0.36 ms with the call in the constructor, 0.19 ms without,
+   * measured by `npm run bench`). `ready` is called once it is made.
    */
   constructor(name: string, ready: () => void) {
     this.#name = name
