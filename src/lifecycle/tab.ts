@@ -15,7 +15,8 @@ import { randomBytes, tag, toHex } from '../seal'
  * from the back/forward cache sees sessionStorage as it left it, but localStorage as it
  * is: measured), written to disk by all three:
  * - `tab-keystore/tab/<id>/<name>`: the tab's record of its latest state (`TabRecord`).
- *   Nothing in it is secret but a sealed state in transit (`s`, S2 and ciphertext).
+ *   Nothing in it is secret but a sealed state in transit (`s`, S2 and ciphertext), and
+ *   the state sealed to the pages of the tab (`e`), which opens only in their memory.
  * - `tab-keystore/logout/<name>`: the logout-everywhere epoch (the `tabs` option).
  * - `tab-keystore/deleted/<name>`: the keys deleted everywhere since the last logout
  *   everywhere (`Deleted`; the `tabs` option), by a one-way tag of their names.
