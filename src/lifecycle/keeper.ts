@@ -168,12 +168,15 @@ export class Keeper {
    * whose key is not derived yet (`patient`: else it counts as none).
    */
   catchUp(record: TabRecord | undefined | null, patient = true): boolean | 'wait' {
+    // Chromium shows a restored page before the page it leaves seals (its `pageswap`):
+    // while the record says a page holds the tab's state live, that page may have changed
+    // it without a new generation yet (a change that leaves keys in the store writes none
+    // until the page leaves), so not even the same generation is `current` (measured).
+    if (patient && record?.w === 'live' && record.n > 0 && overlaps()) return 'wait'
     let outcome = catchUp(record, this.#page.gen, this.#tab.takeSealed(), this.#share.bytes, this.#name)
     if (outcome === 'stale') {
       const opened = this.#peers.open(record!.e, record!.g)
-      // Chromium shows a restored page before the page it leaves seals (its `pageswap`):
-      // the record then still says that page holds the newer state (measured).
-      if (patient && (opened === 'wait' || (record!.w === 'live' && overlaps()))) return 'wait'
+      if (patient && opened === 'wait') return 'wait'
       if (opened instanceof Uint8Array) outcome = { plain: opened }
     }
     return this.settle(record, outcome)

@@ -234,6 +234,32 @@ describe('a page back from the cache, over a share it cannot read (machine.ts)',
     expect(a.store.get('k')).toBe('older')
   })
 
+  it("Chromium: back before the page it left sealed, the record naming this page's own generation (a change that wrote none): it waits for that seal too", async () => {
+    hasPageswap(true)
+    fakeNavigation(null, ['e1'])
+    const a = await open()
+    a.store.set('k', 'v1')
+    a.store.set('j', 'deleted later')
+    await Promise.resolve()
+    const cachedA = cache()
+    // The page it left deleted j: with keys still in the store, no new generation was recorded.
+    setRecord({ g: record()!.g, n: 2, w: 'live' })
+    comeBack(cachedA, { hide: false })
+    expect([a.store.pending, a.store.keys()]).toEqual([true, []])
+    const gen = '00000000000000f6'
+    const newer = new Map([['k', { value: 'v1', expiresAt: Infinity }]])
+    const plain = encodeEntries(newer, Date.now(), { epoch: '', lastActive: Date.now() }).bytes
+    setRecord({
+      g: gen,
+      n: 1,
+      w: 'slot',
+      t: Date.now() + 1,
+      s: seal(plain, readShare('app') as Uint8Array, 'app', context(gen)),
+    })
+    recordWritten()
+    expect([a.store.pending, a.store.keys(), a.errors]).toEqual([false, ['k'], []])
+  })
+
   it('Chromium: the page it left has not sealed yet (the record says live): waits for its write, or 3 s', async () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] })
     const a = await backBeforeTheSeal('00000000000000c3')
