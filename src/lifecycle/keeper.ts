@@ -165,14 +165,16 @@ export class Keeper {
   /**
    * Takes the tab's latest state as `record` names it, or drops what this page holds;
    * false when it had nothing to catch up with; `wait` when a seal to this page holds it,
-   * whose key is not derived yet (`patient`: else it counts as none).
+   * whose key is not derived yet (`patient`: else it counts as none), or, `returning`, a
+   * page that holds it live has yet to seal it.
    */
-  catchUp(record: TabRecord | undefined | null, patient = true): boolean | 'wait' {
+  catchUp(record: TabRecord | undefined | null, patient = true, returning = false): boolean | 'wait' {
     // Chromium shows a restored page before the page it leaves seals (its `pageswap`):
     // while the record says a page holds the tab's state live, that page may have changed
     // it without a new generation yet (a change that leaves keys in the store writes none
-    // until the page leaves), so not even the same generation is `current` (measured).
-    if (patient && record?.w === 'live' && record.n > 0 && overlaps()) return 'wait'
+    // until the page leaves), so on a return not even the same generation is `current`
+    // (measured). Not later: the live record may be this page's own.
+    if (patient && returning && record?.w === 'live' && record.n > 0 && overlaps()) return 'wait'
     let outcome = catchUp(record, this.#page.gen, this.#tab.takeSealed(), this.#share.bytes, this.#name)
     if (outcome === 'stale') {
       const opened = this.#peers.open(record!.e, record!.g)

@@ -301,7 +301,7 @@ class Lifecycle implements TabLink {
     page.restoredAt = Date.now()
     // Without a record, what was written before the return is older than its removal.
     page.seenAt = record?.t ?? page.restoredAt
-    const caught = this.#keep.catchUp(record)
+    const caught = this.#keep.catchUp(record, true, true)
     this.#keep.vouchAgain(record)
     // Rewritten on every return: WebKit cleared it, Chromium shows this page a stale view,
     // and Firefox restores it (and its first reload reverts a write made now: measured).
@@ -343,7 +343,8 @@ class Lifecycle implements TabLink {
     this.#host.hold()
     try {
       this.#host.putBack()
-      const caught = this.#keep.catchUp(record)
+      // While it waits the page writes nothing: a live record is still the other page's.
+      const caught = this.#keep.catchUp(record, true, true)
       if (caught !== 'wait') this.#stopWaiting()
       this.#caught(caught, opening.returning)
     } finally {
