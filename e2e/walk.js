@@ -209,7 +209,12 @@ export async function walk({ context, server, seed, steps = 100, trace: given, l
     const doc = known ?? { gen: -1, errors: 0 }
     const told = obs.errors.slice(doc.errors)
     // While localStorage is full, pages say that the record could not be written: not a loss.
-    const quiet = doc.full || tab.full ? told.filter((r) => !FULL_REASONS.includes(r)) : told
+    // While localStorage is full, and after the app cleared it (the record gone, until a
+    // page that saw it go writes it again: one that leaves unannounced does not), pages say
+    // the record could not be written or is gone.
+    const broken = doc.full || tab.full || model.wiped
+    const quiet = broken ? told.filter((r) => !FULL_REASONS.includes(r)) : told
+    const lost = broken ? [...LOSS_REASONS, ...FULL_REASONS] : LOSS_REASONS
     const between = tab.entries.slice(Math.min(from, tab.index) + 1, Math.max(from, tab.index))
     const direct = previous?.site === 'A' && between.every((e) => e.site === 'A')
     const hadKeys = model.latest.size > 0
@@ -257,7 +262,7 @@ export async function walk({ context, server, seed, steps = 100, trace: given, l
         fail(
           `a fresh page reached through another site holds ${sorted(obs.entries)}: keys must not cross another origin`,
         )
-      if (hadKeys && !told.some((r) => LOSS_REASONS.includes(r)))
+      if (hadKeys && !told.some((r) => lost.includes(r)))
         fail(`keys were lost on the way through another site, but no error told it (events: ${told})`)
       lose()
     } else {
@@ -282,13 +287,14 @@ export async function walk({ context, server, seed, steps = 100, trace: given, l
           fail(
             `back from the cache after missing a change, the page shows ${sorted(obs.entries)}; the tab's latest state is ${latest}`,
           )
-        if (hadKeys && !told.some((r) => LOSS_REASONS.includes(r)))
+        if (hadKeys && !told.some((r) => lost.includes(r)))
           fail(`back from the cache, the page dropped the latest keys without an error (events: ${told})`)
         lose()
       }
     }
     if (obs.persisted) stats.restored++
-    const bad = told.filter((r) => !LOSS_REASONS.includes(r) && !(doc.full || tab.full ? FULL_REASONS : []).includes(r))
+    const bad = told.filter((r) => !lost.includes(r))
+    model.wiped = false
     if (bad.length) fail(`error events that no walk step should cause: ${bad}`)
     doc.gen = model.gen
     doc.other = model.other
@@ -396,6 +402,7 @@ export async function walk({ context, server, seed, steps = 100, trace: given, l
       // The logout epoch went with it; the full storage too.
       tab.full = false
       model.broken++
+      model.wiped = true
     } else if (op === 'fill') {
       await page.eval(fillLocalStorage)
       tab.full = true
