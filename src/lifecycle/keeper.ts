@@ -130,7 +130,7 @@ export class Keeper {
     if (!encoded?.count) {
       encoded?.bytes.fill(0)
       this.#tab.unseal()
-      this.record(size ? 'away' : 'live')
+      this.record(size ? 'away' : 'live', undefined, undefined, pages)
       return
     }
     const { bytes, count } = encoded
@@ -139,16 +139,16 @@ export class Keeper {
       const e = this.#peers.seal(bytes, pages, gen)
       if (intent === 'away') {
         this.#tab.unseal()
-        this.record('away', undefined, e)
+        this.record('away', undefined, e, pages)
         return
       }
       const text = seal(bytes, this.#share.bytes, this.#name, context(gen))
       // localStorage (5 MiB per origin) may refuse a large state: then sessionStorage,
       // which a fresh load reads too.
-      if (intent === 'traverse' && this.record('slot', text, e)) this.#tab.unseal()
+      if (intent === 'traverse' && this.record('slot', text, e, pages)) this.#tab.unseal()
       else {
         this.#tab.seal(text)
-        this.record('sealed', undefined, e)
+        this.record('sealed', undefined, e, pages)
       }
       this.#host.persisted(count)
     } catch (error) {
@@ -165,20 +165,20 @@ export class Keeper {
   /**
    * Takes the tab's latest state as `record` names it, or drops what this page holds;
    * false when it had nothing to catch up with; `wait` when a seal to this page holds it,
-   * whose key is not derived yet (`patient`: else it counts as none), or, `returning`, a
-   * page that holds it live has yet to seal it.
+   * whose key is not derived yet, or, `returning`, a page that holds it live has yet to
+   * seal it.
    */
-  catchUp(record: TabRecord | undefined | null, patient = true, returning = false): boolean | 'wait' {
+  catchUp(record: TabRecord | undefined | null, returning = false): boolean | 'wait' {
     // Chromium shows a restored page before the page it leaves seals (its `pageswap`):
     // while the record says a page holds the tab's state live, that page may have changed
     // it without a new generation yet (a change that leaves keys in the store writes none
     // until the page leaves), so on a return not even the same generation is `current`
     // (measured). Not later: the live record may be this page's own.
-    if (patient && returning && record?.w === 'live' && record.n > 0 && overlaps()) return 'wait'
+    if (returning && record?.w === 'live' && record.n > 0 && overlaps()) return 'wait'
     let outcome = catchUp(record, this.#page.gen, this.#tab.takeSealed(), this.#share.bytes, this.#name)
     if (outcome === 'stale') {
       const opened = this.#peers.open(record!.e, record!.g)
-      if (patient && opened === 'wait') return 'wait'
+      if (opened === 'wait') return 'wait'
       if (opened instanceof Uint8Array) outcome = { plain: opened }
     }
     return this.settle(record, outcome)
@@ -209,9 +209,9 @@ export class Keeper {
   /**
    * Writes the tab's record. Refused (storage full), the record is gone (tab.ts), so pages
    * behind cannot take it for theirs, and the page says so: what it seals now will not be
-   * vouched for.
+   * vouched for. `pages`: the pages of the tab as `place` just read them, not read again.
    */
-  record(w: Where, s?: string, e?: PageSeal): boolean {
+  record(w: Where, s?: string, e?: PageSeal, pages?: [string, string][]): boolean {
     const n = this.#host.size()
     this.#page.recordedKeys = n > 0
     const record = {
@@ -222,6 +222,7 @@ export class Keeper {
       k: this.#share.tag,
       v: this.#page.vouched,
       ...(s ? { s } : {}),
+      ...(pages ? { p: pages } : {}),
     }
     // The seal to other pages is a bonus: refused, the record goes without it. The writer
     // is the page shown, or the one leaving: named last, as the one shown most recently.
@@ -234,7 +235,7 @@ export class Keeper {
   }
 
   /** The pages of the tab to seal to: as the record names them, or as this page knew them when the record is gone. */
-  #pages(): unknown[] {
+  #pages(): [string, string][] {
     const record = this.#tab.record()
     return record ? (record.p ?? []) : this.#peers.known()
   }

@@ -301,7 +301,7 @@ class Lifecycle implements TabLink {
     page.restoredAt = Date.now()
     // Without a record, what was written before the return is older than its removal.
     page.seenAt = record?.t ?? page.restoredAt
-    const caught = this.#keep.catchUp(record, true, true)
+    const caught = this.#keep.catchUp(record, true)
     this.#keep.vouchAgain(record)
     // Rewritten on every return: WebKit cleared it, Chromium shows this page a stale view,
     // and Firefox restores it (and its first reload reverts a write made now: measured).
@@ -344,7 +344,7 @@ class Lifecycle implements TabLink {
     try {
       this.#host.putBack()
       // While it waits the page writes nothing: a live record is still the other page's.
-      const caught = this.#keep.catchUp(record, true, true)
+      const caught = this.#keep.catchUp(record, true)
       if (caught !== 'wait') this.#stopWaiting()
       this.#caught(caught, opening.returning)
     } finally {

@@ -26,6 +26,8 @@ const HEX_KEY = /^[0-9a-f]{64}$/
 /** A wrap's context: the generation it holds and the page it is for; the body's: the generation. */
 const wrapContext = (gen: string, id: string): string => `${gen} ${id}`
 const bodyContext = (gen: string): string => `${gen} pages`
+/** A page as a record's `p` names it, or nothing of use (junk: any value another script left). */
+const asPage = (page: unknown): unknown[] => (Array.isArray(page) ? page : [])
 const exactly =
   (context: string) =>
   (found: string): 'outdated' | undefined =>
@@ -73,7 +75,7 @@ export class Peers {
   /** The pages of a record's `p`: remembered (`known`), and the keys shared with them derived ahead. */
   meet(pages: unknown[]): void {
     for (const page of pages) {
-      const [id, pub] = Array.isArray(page) ? (page as unknown[]) : []
+      const [id, pub] = asPage(page)
       if (typeof id !== 'string' || typeof pub !== 'string' || !this.#derivable(pub)) continue
       this.#named.delete(id)
       this.#named.set(id, pub)
@@ -132,7 +134,7 @@ export class Peers {
     const data = randomBytes(32)
     try {
       for (const page of pages ?? []) {
-        const [id, pub] = Array.isArray(page) ? (page as unknown[]) : []
+        const [id, pub] = asPage(page)
         const key = typeof pub === 'string' ? this.#keys.get(pub) : undefined
         if (key && typeof id === 'string' && id !== this.id)
           r.push([id, seal(data, key, this.#name, wrapContext(gen, id))])
